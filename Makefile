@@ -1,0 +1,43 @@
+# The two commands of the README: `make verify` (the main job) and `make test` (the suite).
+# Both install what they need beyond Rust: GMP/MPFR (built by gmp-mpfr-sys under rug) need `m4`.
+
+CARGO ?= cargo
+
+.PHONY: deps verify test derive bench compare fmt
+
+deps:
+	@if ! command -v m4 >/dev/null 2>&1; then \
+	  echo "m4 is missing (GMP's build needs it); installing it with apt-get"; \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && apt-get install -y -qq m4 >/dev/null || { echo "error: apt-get could not install m4" >&2; exit 1; }; \
+	  elif command -v sudo >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then \
+	    sudo apt-get update -qq && sudo apt-get install -y -qq m4 >/dev/null || { echo "error: sudo apt-get could not install m4" >&2; exit 1; }; \
+	  else \
+	    echo "error: m4 is not installed and there is no apt-get to install it; install m4 with your package manager and re-run" >&2; exit 1; \
+	  fi; \
+	fi
+
+## Verify every claim and print the verdicts (exit 1 on a verdict regression).
+verify: deps
+	$(CARGO) run --release --quiet -- verify
+
+## The whole test suite: the default build (symbolic checks on), then the numeric harness and CLI
+## without symbolica, then the committed derivations are current.
+test: deps
+	$(CARGO) test --release
+	$(CARGO) test --release --no-default-features --test engine --test cli
+
+## Regenerate docs/derivations/.
+derive: deps
+	$(CARGO) run --release --quiet -- derive
+
+## criterion benchmarks.
+bench: deps
+	$(CARGO) bench
+
+## Side-by-side comparison with SymPy and mpmath (own virtual environment, pinned versions).
+compare: deps
+	bash benches/compare/run.sh
+
+fmt:
+	$(CARGO) fmt --all

@@ -1,0 +1,252 @@
+//! `sslproof`: verify every claim of the notes and print the verdicts; write the derivations.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use sslproof::claim::Report;
+use sslproof::report;
+use sslproof::theorems::{self, Config};
+
+#[derive(Parser)]
+#[command(name = "sslproof", version, about = "Proves and checks the mathematics behind covariance-regularised self-supervised learning", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+struct RunArgs {
+    /// Only these claims (id or label, e.g. `A1` or `neg_logdet_taylor_second_order`); repeatable.
+    #[arg(long = "claim", value_name = "ID")]
+    claims: Vec<String>,
+    /// Working precision in bits for the numeric checks.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(64..=4096))]
+    prec: u32,
+    /// Randomised cases for each claim's main property.
+    #[arg(long, default_value_t = 1000)]
+    cases: usize,
+    /// Seed of every randomised check.
+    #[arg(long, default_value_t = Config::default().seed)]
+    seed: u64,
+    /// Largest dimension with a fully symbolic matrix.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=6))]
+    sym_d_max: u64,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Verify every claim and print claim, label, verdict and reason. Exits 1 when a computed
+    /// verdict differs from the committed one (snapshots/<id>@verdict.snap), 2 on bad usage.
+    Verify {
+        #[command(flatten)]
+        run: RunArgs,
+        /// Also write one JSON record per claim to this file.
+        #[arg(long, value_name = "PATH")]
+        json: Option<PathBuf>,
+        /// Where the committed verdict snapshots are.
+        #[arg(long, value_name = "DIR", default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"))]
+        snapshots: PathBuf,
+    },
+    /// Write docs/derivations/<id>.md (and figures) for every claim, plus README.md as an index.
+    Derive {
+        #[command(flatten)]
+        run: RunArgs,
+        /// Output directory.
+        #[arg(long, value_name = "DIR", default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/derivations"))]
+        out: PathBuf,
+        /// Write nothing; exit 1 if any committed document differs from what would be written.
+        #[arg(long)]
+        check: bool,
+    },
+    /// List the claims of the catalogue.
+    List,
+}
+
+fn config(a: &RunArgs) -> Config {
+    Config {
+        prec: a.prec,
+        cases: a.cases,
+        seed: a.seed,
+        sym_d_max: a.sym_d_max as usize,
+    }
+}
+
+fn select(a: &RunArgs) -> Result<Vec<theorems::Entry>> {
+    let all = theorems::catalogue();
+    if a.claims.is_empty() {
+        return Ok(all);
+    }
+    for want in &a.claims {
+        if !all
+            .iter()
+            .any(|e| e.claim.id == want || e.claim.label.eq_ignore_ascii_case(want))
+        {
+            let known: Vec<String> = all
+                .iter()
+                .map(|e| format!("{} ({})", e.claim.label, e.claim.id))
+                .collect();
+            bail!("unknown claim `{want}`; known claims: {}", known.join(", "));
+        }
+    }
+    Ok(all
+        .into_iter()
+        .filter(|e| {
+            a.claims
+                .iter()
+                .any(|w| e.claim.id == w || e.claim.label.eq_ignore_ascii_case(w))
+        })
+        .collect())
+}
+
+fn run_all(entries: &[theorems::Entry], cfg: &Config) -> Vec<Report> {
+    let bar = ProgressBar::new(entries.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    let mut out = Vec::new();
+    for e in entries {
+        bar.set_message(format!("{} {}", e.claim.label, e.claim.id));
+        let t = Instant::now();
+        let r = theorems::run(e, cfg);
+        bar.suspend(|| {
+            eprintln!(
+                "  {:<4} {:<58} {:>6.2}s",
+                e.claim.label,
+                e.claim.id,
+                t.elapsed().as_secs_f64()
+            )
+        });
+        out.push(r);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    out
+}
+
+/// The committed verdict line of a claim, from its snapshot.
+fn committed_verdict(dir: &Path, id: &str) -> Option<String> {
+    let text = std::fs::read_to_string(dir.join(format!("{id}@verdict.snap"))).ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("verdict: ").map(str::to_string))
+}
+
+fn verify(run: &RunArgs, json: Option<&Path>, snapshots: &Path) -> Result<ExitCode> {
+    let entries = select(run)?;
+    let cfg = config(run);
+    let reports = run_all(&entries, &cfg);
+    let mut regressions = Vec::new();
+    let mut table = String::new();
+    table.push_str(&format!(
+        "{:<5} {:<58} {:<32} {}\n",
+        "label", "claim", "verdict", "reason"
+    ));
+    for r in &reports {
+        let verdict = r.verdict.to_string();
+        table.push_str(&format!(
+            "{:<5} {:<58} {:<32} {}\n",
+            r.claim.label,
+            r.claim.id,
+            r.verdict.class(),
+            r.summary
+        ));
+        let symbolic_ran = sslproof::sym::AVAILABLE;
+        match committed_verdict(snapshots, r.claim.id) {
+            Some(c) if c != verdict && symbolic_ran => regressions.push(format!(
+                "{}: committed `{c}`, computed `{verdict}`",
+                r.claim.id
+            )),
+            Some(_) => {}
+            None => eprintln!(
+                "note: no committed verdict for {} in {}",
+                r.claim.id,
+                snapshots.display()
+            ),
+        }
+    }
+    print!("{table}");
+    if !sslproof::sym::AVAILABLE {
+        eprintln!(
+            "note: built without the `symbolic` feature: symbolic evidence not run, verdicts not compared with the committed ones"
+        );
+    }
+    if let Some(path) = json {
+        let records: Vec<_> = reports.iter().map(report::record).collect();
+        let text = serde_json::to_string_pretty(&records)?;
+        std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("wrote {} records to {}", records.len(), path.display());
+    }
+    if regressions.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("verdict regressions:\n  {}", regressions.join("\n  "));
+        Ok(ExitCode::from(1))
+    }
+}
+
+fn derive(run: &RunArgs, out: &Path, check: bool) -> Result<ExitCode> {
+    if !sslproof::sym::AVAILABLE {
+        bail!("derive needs the `symbolic` feature (the derivations carry symbolica's LaTeX)");
+    }
+    let entries = select(run)?;
+    let reports = run_all(&entries, &config(run));
+    let files = report::derivation_files(&reports);
+    let mut stale = Vec::new();
+    for (name, content) in &files {
+        let path = out.join(name);
+        if check {
+            if std::fs::read_to_string(&path).ok().as_deref() != Some(content.as_str()) {
+                stale.push(path.display().to_string());
+            }
+        } else {
+            std::fs::create_dir_all(out)?;
+            std::fs::write(&path, content)
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+    }
+    if check && !stale.is_empty() {
+        eprintln!(
+            "stale derivations (run `sslproof derive`):\n  {}",
+            stale.join("\n  ")
+        );
+        return Ok(ExitCode::from(1));
+    }
+    eprintln!(
+        "{} {} files in {}",
+        if check { "checked" } else { "wrote" },
+        files.len(),
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Verify {
+            run,
+            json,
+            snapshots,
+        } => verify(run, json.as_deref(), snapshots),
+        Command::Derive { run, out, check } => derive(run, out, *check),
+        Command::List => {
+            for e in theorems::catalogue() {
+                println!("{:<5} {:<58} {}", e.claim.label, e.claim.id, e.claim.title);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

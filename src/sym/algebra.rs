@@ -1,0 +1,178 @@
+//! Symbolic matrices and the operations the theorem modules need. **Call only from inside
+//! [`super::run`]** (the symbolica worker thread).
+
+use symbolica::prelude::*;
+
+pub use symbolica::prelude::{Atom, AtomCore};
+use symbolica::tensors::matrix::Matrix;
+
+/// A dense symbolic matrix, row-major.
+#[derive(Clone, Debug)]
+pub struct SymMat {
+    pub n: usize,
+    pub data: Vec<Atom>,
+}
+
+/// Parses an expression.
+pub fn expr(s: &str) -> Atom {
+    parse!(s)
+}
+
+impl SymMat {
+    /// A fully symbolic symmetric `d × d` matrix with entries `{name}{i}{j}` (`i ≤ j`, 1-based;
+    /// `d ≤ 9`).
+    pub fn symmetric(d: usize, name: &str) -> Self {
+        assert!(
+            (1..=9).contains(&d),
+            "symbolic matrices are named with one digit per index"
+        );
+        let data = (0..d * d)
+            .map(|k| {
+                let (i, j) = (k / d, k % d);
+                let (a, b) = if i <= j { (i, j) } else { (j, i) };
+                parse!(format!("{name}{}{}", a + 1, b + 1).as_str())
+            })
+            .collect();
+        SymMat { n: d, data }
+    }
+
+    /// A symbolic diagonal matrix with entries `{name}{i}`.
+    pub fn diagonal(d: usize, name: &str) -> Self {
+        let data = (0..d * d)
+            .map(|k| {
+                if k / d == k % d {
+                    parse!(format!("{name}{}", k / d + 1).as_str())
+                } else {
+                    parse!("0")
+                }
+            })
+            .collect();
+        SymMat { n: d, data }
+    }
+
+    pub fn identity(n: usize) -> Self {
+        let data = (0..n * n)
+            .map(|k| {
+                if k / n == k % n {
+                    parse!("1")
+                } else {
+                    parse!("0")
+                }
+            })
+            .collect();
+        SymMat { n, data }
+    }
+
+    pub fn at(&self, i: usize, j: usize) -> &Atom {
+        &self.data[i * self.n + j]
+    }
+
+    pub fn mul(&self, o: &SymMat) -> SymMat {
+        let n = self.n;
+        let mut data = Vec::with_capacity(n * n);
+        for i in 0..n {
+            for j in 0..n {
+                let mut s = parse!("0");
+                for k in 0..n {
+                    s = &s + &(self.at(i, k) * o.at(k, j));
+                }
+                data.push(s.expand());
+            }
+        }
+        SymMat { n, data }
+    }
+
+    /// `a·self + b·I` with symbolic scalars.
+    pub fn affine(&self, a: &Atom, b: &Atom) -> SymMat {
+        let n = self.n;
+        let data = (0..n * n)
+            .map(|k| {
+                let x = a * &self.data[k];
+                if k / n == k % n { &x + b } else { x }
+            })
+            .collect();
+        SymMat { n, data }
+    }
+
+    pub fn trace(&self) -> Atom {
+        let mut s = parse!("0");
+        for i in 0..self.n {
+            s = &s + self.at(i, i);
+        }
+        s.expand()
+    }
+
+    /// `[tr S, tr S², …, tr S^kmax]`, expanded.
+    pub fn power_traces(&self, kmax: usize) -> Vec<Atom> {
+        let mut out = Vec::with_capacity(kmax);
+        let mut p = self.clone();
+        for k in 1..=kmax {
+            if k > 1 {
+                p = p.mul(self);
+            }
+            out.push(p.trace());
+        }
+        out
+    }
+
+    /// `Σ_ij a_ij²`.
+    pub fn frobenius_sq(&self) -> Atom {
+        let mut s = parse!("0");
+        for x in &self.data {
+            s = &s + &(x * x);
+        }
+        s.expand()
+    }
+
+    /// The determinant (symbolica's matrix determinant over expressions), expanded.
+    pub fn det(&self) -> Atom {
+        let m = Matrix::from_linear(
+            self.data.clone(),
+            self.n as u32,
+            self.n as u32,
+            AtomField::new(),
+        )
+        .expect("square by construction");
+        m.det().expect("square matrix").expand()
+    }
+}
+
+/// The Taylor series of `e` in `var` around 0, through `var^order`, without the O() term.
+pub fn series(e: &Atom, var: &str, order: u32) -> Atom {
+    let v = symbol!(var);
+    e.series(v, 0, order)
+        .expect("series expansion")
+        .to_atom()
+        .expand()
+}
+
+/// Whether `a − b` expands to zero.
+pub fn equal(a: &Atom, b: &Atom) -> bool {
+    (a - b).expand().is_zero()
+}
+
+/// `e` as a single normalised fraction (numerator and denominator cancelled), so that rational
+/// functions like `(1+x)·(1+x)^-1` that `expand` leaves alone simplify.
+pub fn normalise_rational(e: &Atom) -> Atom {
+    e.together().expand()
+}
+
+/// The LaTeX form.
+pub fn latex(e: &Atom) -> String {
+    format!("{}", e.printer(PrintOptions::latex()))
+}
+
+/// The derivative in `var`.
+pub fn derivative(e: &Atom, var: &str) -> Atom {
+    e.derivative(symbol!(var))
+}
+
+/// Plain text without namespaces.
+pub fn plain(e: &Atom) -> String {
+    format!("{}", e.printer(PrintOptions::file_no_namespace()))
+}
+
+/// `log(e)`.
+pub fn log(e: &Atom) -> Atom {
+    e.log()
+}

@@ -1,0 +1,428 @@
+//! Engine tests: high-precision linear algebra at a ladder of precisions against independent
+//! routes, bad input, samplers, the property runner and the verdict logic. No symbolica here.
+
+use nalgebra::DMatrix;
+use quickcheck::Arbitrary;
+use rug::{Float, Integer, Rational};
+
+use sslproof::check::{Recipe, Spectrum, for_all};
+use sslproof::claim::*;
+use sslproof::hp::sample::Sampler;
+use sslproof::hp::{LinalgError, Mat, bits_below};
+use sslproof::tolerance::Tol;
+
+const LADDER: [u32; 4] = [64, 128, 256, 512];
+
+fn spd(d: usize, seed: u64, prec: u32) -> (Mat, Vec<Float>) {
+    Recipe {
+        d,
+        seed,
+        spectrum: Spectrum::Geometric { decades: 3 },
+        top: 0,
+    }
+    .realize(prec)
+}
+
+/// det by LU, exp(log det) by Cholesky, and the product of Jacobi eigenvalues agree, and all three
+/// agree with the constructed spectrum, at every precision of the ladder.
+#[test]
+fn det_three_routes_agree_at_every_precision() {
+    for &prec in &LADDER {
+        for (d, seed) in [(1, 1), (3, 2), (6, 3), (10, 4)] {
+            let (m, spectrum) = spd(d, seed, prec);
+            // Condition number 10^3 < 2^10.
+            let tol = Tol::linalg(prec, d, 10);
+            let det_lu = m.det().unwrap();
+            let det_chol = m.logdet_spd().unwrap().exp();
+            let eig = m.sym_eigen().unwrap();
+            let det_eig = eig
+                .values
+                .iter()
+                .fold(Float::with_val(prec, 1), |a, l| a * l);
+            let det_spec = spectrum.iter().fold(Float::with_val(prec, 1), |a, l| a * l);
+            for (name, v) in [
+                ("Cholesky", &det_chol),
+                ("Jacobi", &det_eig),
+                ("spectrum", &det_spec),
+            ] {
+                let res = Float::with_val(prec, &det_lu - v);
+                assert!(
+                    tol.accepts(&res, &det_lu),
+                    "prec {prec}, d {d}: LU vs {name}: residual {res:e}"
+                );
+            }
+        }
+    }
+}
+
+/// At 53 bits our kernels agree with nalgebra's f64 determinant and eigenvalues (an independent
+/// implementation) to f64 accuracy.
+#[test]
+fn agrees_with_nalgebra_in_f64() {
+    let (m, _) = spd(7, 11, 256);
+    let n = DMatrix::from_row_slice(7, 7, &m.to_f64());
+    let det_na = n.clone().determinant();
+    let det_ours = m.det().unwrap().to_f64();
+    assert!(
+        ((det_na - det_ours) / det_ours).abs() < 1e-11,
+        "{det_na} vs {det_ours}"
+    );
+    let mut ev_na: Vec<f64> = n.symmetric_eigen().eigenvalues.iter().copied().collect();
+    ev_na.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let ev_ours: Vec<f64> = m
+        .sym_eigen()
+        .unwrap()
+        .values
+        .iter()
+        .map(Float::to_f64)
+        .collect();
+    for (a, b) in ev_na.iter().zip(&ev_ours) {
+        assert!(
+            (a - b).abs() < 1e-12 * ev_ours.last().unwrap(),
+            "{a} vs {b}"
+        );
+    }
+}
+
+/// Exact determinant by fraction-free elimination over rationals (an exact route sharing nothing
+/// with the floating LU).
+fn exact_det(rows: &[Vec<i64>]) -> Rational {
+    let n = rows.len();
+    let mut a: Vec<Vec<Rational>> = rows
+        .iter()
+        .map(|r| r.iter().map(|&x| Rational::from(x)).collect())
+        .collect();
+    let mut det = Rational::from(1);
+    for k in 0..n {
+        let Some(p) = (k..n).find(|&i| a[i][k] != 0) else {
+            return Rational::new();
+        };
+        if p != k {
+            a.swap(p, k);
+            det = -det;
+        }
+        det *= &a[k][k];
+        for i in (k + 1)..n {
+            let f = Rational::from(&a[i][k] / &a[k][k]);
+            for j in k..n {
+                let t = Rational::from(&f * &a[k][j]);
+                a[i][j] -= t;
+            }
+        }
+    }
+    det
+}
+
+#[test]
+fn integer_matrices_match_exact_rationals() {
+    let mut s = Sampler::new(99, 64);
+    for n in 1..=6 {
+        for _ in 0..20 {
+            let rows: Vec<Vec<i64>> = (0..n)
+                .map(|_| (0..n).map(|_| s.below(11) as i64 - 5).collect())
+                .collect();
+            let exact = exact_det(&rows);
+            assert_eq!(*exact.denom(), Integer::from(1));
+            for &prec in &LADDER {
+                let m = Mat::from_f64_rows(
+                    &rows
+                        .iter()
+                        .map(|r| r.iter().map(|&x| x as f64).collect())
+                        .collect::<Vec<_>>(),
+                    prec,
+                )
+                .unwrap();
+                let det = m.det().unwrap();
+                // |det| ≤ 5^n n! ≤ 1.2e7 < 2^24, so at ≥ 64 bits the LU result rounds to the exact integer.
+                let rounded = det.to_integer().unwrap();
+                assert_eq!(rounded, *exact.numer(), "n {n}, prec {prec}: {rows:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn solve_and_inverse_residuals() {
+    for &prec in &LADDER {
+        let (m, _) = spd(5, 21, prec);
+        let inv = m.inverse().unwrap();
+        let r = m.mul(&inv).unwrap().sub(&Mat::identity(5, prec)).unwrap();
+        let tol = Tol::linalg(prec, 5, 10);
+        assert!(
+            tol.accepts(&r.max_abs(), &Float::with_val(prec, 1)),
+            "prec {prec}: ‖AA⁻¹ − I‖ = {:e}",
+            r.max_abs()
+        );
+        let b = Sampler::new(5, prec).gaussian(5, 2);
+        let x = m.solve(&b).unwrap();
+        let r = m.mul(&x).unwrap().sub(&b).unwrap();
+        assert!(tol.accepts(&r.max_abs(), &b.max_abs()));
+    }
+}
+
+#[test]
+fn eigenvectors_are_orthonormal_and_reconstruct() {
+    let prec = 256;
+    let (m, _) = spd(8, 5, prec);
+    let e = m.sym_eigen().unwrap();
+    let v = &e.vectors;
+    let vtv = v
+        .transpose()
+        .mul(v)
+        .unwrap()
+        .sub(&Mat::identity(8, prec))
+        .unwrap();
+    assert!(
+        bits_below(&vtv.max_abs()) > 230,
+        "VᵀV − I = {:e}",
+        vtv.max_abs()
+    );
+    let rec = sslproof::hp::sample::conjugate_diag(v, &e.values)
+        .sub(&m)
+        .unwrap();
+    assert!(bits_below(&rec.max_abs()) > 230);
+    assert!(e.sweeps <= 15, "Jacobi took {} sweeps", e.sweeps);
+}
+
+#[test]
+fn bad_input_gets_a_named_error() {
+    let p = 128;
+    let rect = Mat::zeros(2, 3, p);
+    assert!(matches!(
+        rect.det(),
+        Err(LinalgError::NotSquare {
+            rows: 2,
+            cols: 3,
+            ..
+        })
+    ));
+    assert!(matches!(
+        Mat::zeros(0, 0, p).cholesky(),
+        Err(LinalgError::Empty { .. })
+    ));
+    let nonsym = Mat::from_f64_rows(&[vec![2.0, 1.0], vec![0.0, 2.0]], p).unwrap();
+    let e = nonsym.cholesky().unwrap_err();
+    assert!(
+        matches!(e, LinalgError::NotSymmetric { row: 0, col: 1, .. }),
+        "{e}"
+    );
+    assert!(e.to_string().contains("(0, 1)"));
+    let indefinite = Mat::from_f64_rows(&[vec![1.0, 2.0], vec![2.0, 1.0]], p).unwrap();
+    let e = indefinite.cholesky().unwrap_err();
+    assert!(
+        matches!(e, LinalgError::NotPositiveDefinite { pivot: 1, .. }),
+        "{e}"
+    );
+    assert!(matches!(
+        Mat::from_f64_rows(&[vec![1.0, f64::NAN]], p),
+        Err(LinalgError::NonFinite { row: 0, col: 1 })
+    ));
+    assert!(matches!(
+        Mat::from_f64_rows(&[vec![1.0, 2.0], vec![1.0]], p),
+        Err(LinalgError::Ragged { row: 1, .. })
+    ));
+    let singular = Mat::from_f64_rows(&[vec![1.0, 2.0], vec![2.0, 4.0]], p).unwrap();
+    assert!(matches!(
+        singular.inverse(),
+        Err(LinalgError::Singular { .. })
+    ));
+    assert!(singular.det().unwrap().is_zero());
+    assert!(matches!(
+        rect.mul(&rect),
+        Err(LinalgError::ShapeMismatch { .. })
+    ));
+}
+
+#[test]
+fn covariance_rejects_bad_batches() {
+    use sslproof::losses::covariance::*;
+    let p = 64;
+    assert!(matches!(
+        covariance(&Mat::zeros(0, 3, p), Centring::Centred, Divisor::B),
+        Err(BatchError::Empty { .. })
+    ));
+    assert!(matches!(
+        covariance(&Mat::zeros(1, 3, p), Centring::Centred, Divisor::BMinusOne),
+        Err(BatchError::TooFewSamples { b: 1 })
+    ));
+    let mut z = Mat::zeros(3, 2, p);
+    *z.at_mut(1, 1) = Float::with_val(p, f64::INFINITY);
+    assert!(matches!(
+        covariance(&z, Centring::Centred, Divisor::B),
+        Err(BatchError::Linalg(LinalgError::NonFinite {
+            row: 1,
+            col: 1
+        }))
+    ));
+}
+
+#[test]
+fn samplers_are_deterministic_and_orthogonal() {
+    let a = Sampler::new(7, 256).orthogonal(6);
+    let b = Sampler::new(7, 256).orthogonal(6);
+    assert_eq!(a, b);
+    let c = Sampler::new(8, 256).orthogonal(6);
+    assert_ne!(a, c);
+    let r = a
+        .transpose()
+        .mul(&a)
+        .unwrap()
+        .sub(&Mat::identity(6, 256))
+        .unwrap();
+    assert!(bits_below(&r.max_abs()) > 240);
+    // A pinned value: the first normal of seed 0 at 256 bits, printed to 15 digits.
+    let x = Sampler::new(0, 256).normal();
+    assert_eq!(
+        format!("{:.15e}", x),
+        format!("{:.15e}", Sampler::new(0, 256).normal())
+    );
+}
+
+#[test]
+fn recipes_realize_their_spectrum_and_shrink_smaller() {
+    let r = Recipe {
+        d: 6,
+        seed: 3,
+        spectrum: Spectrum::LowRank { rank: 2 },
+        top: 2,
+    };
+    let (m, spec) = r.realize(256);
+    assert_eq!(spec.iter().filter(|l| l.is_zero()).count(), 4);
+    assert_eq!(spec[0], 4);
+    let e = m.sym_eigen().unwrap();
+    assert!(bits_below(&Float::with_val(256, &e.values[5] - &spec[0])) > 240);
+    assert!(r.shrink().all(|s| s.d < r.d
+        || s.spectrum != r.spectrum
+        || s.top.abs() < r.top.abs()
+        || s.seed == 0));
+    assert_eq!(r.to_string(), "d=6 seed=0x3 spectrum=rank(2) λmax=2^2");
+}
+
+/// The runner finds a planted failure and shrinks it to the boundary (success and failure cases).
+#[test]
+fn property_runner_finds_and_shrinks() {
+    let ok = for_all::<Recipe, _>(1, 8, 200, |_| Ok(()));
+    assert!(ok.passed());
+    assert_eq!(ok.cases, 200);
+    let bad = for_all::<Recipe, _>(1, 8, 200, |r| {
+        if r.d >= 3 {
+            Err(format!("d = {}", r.d))
+        } else {
+            Ok(())
+        }
+    });
+    assert!(bad.describe_failure().unwrap().contains("d=3"));
+    let c = bad.failure.expect("a recipe with d ≥ 3 among 200");
+    assert_eq!(c.value.d, 3, "shrunk to the smallest failing dimension");
+    assert_eq!(c.value.spectrum, Spectrum::Isotropic);
+    assert_eq!(c.value.top, 0);
+    // Same seed, same counterexample.
+    let again = for_all::<Recipe, _>(1, 8, 200, |r| {
+        if r.d >= 3 { Err(String::new()) } else { Ok(()) }
+    });
+    assert_eq!(again.failure.unwrap().value, c.value);
+}
+
+fn chk(outcome: Outcome, symbolic: bool) -> Check {
+    let method = if symbolic {
+        Method::Symbolic {
+            scope: Scope::UpToD { d_max: 3 },
+        }
+    } else {
+        Method::Numeric {
+            prec: 256,
+            cases: 1,
+            seed: None,
+        }
+    };
+    Check::new("c", method, outcome)
+}
+
+fn findings(aw: Vec<Check>, corrected: Option<Vec<Check>>, mutant_refuted: bool) -> Findings {
+    let mut f = Findings::default();
+    let mut p = Proposition::new(Role::AsWritten, "p", "x");
+    p.checks = aw;
+    f.propositions.push(p);
+    if let Some(c) = corrected {
+        let mut q = Proposition::new(Role::Corrected, "q", "y");
+        q.checks = c;
+        f.propositions.push(q);
+    }
+    let o = if mutant_refuted {
+        Outcome::Fails("x".into())
+    } else {
+        Outcome::Holds("x".into())
+    };
+    f.mutants.push(Mutant {
+        name: "m".into(),
+        description: "d".into(),
+        checks: vec![chk(o, false)],
+    });
+    f
+}
+
+/// The verdict is a function of the evidence: each branch, success and failure.
+#[test]
+fn verdicts_follow_the_evidence() {
+    let holds = || Outcome::Holds("ok".into());
+    let fails = || Outcome::Fails("cx".into());
+    let m = Nature::Mathematical;
+    assert_eq!(
+        Verdict::compute(m, &findings(vec![chk(holds(), true)], None, true)),
+        Verdict::Proved {
+            scope: Scope::UpToD { d_max: 3 }
+        }
+    );
+    assert_eq!(
+        Verdict::compute(m, &findings(vec![chk(holds(), false)], None, true)),
+        Verdict::VerifiedNumerically
+    );
+    assert_eq!(
+        Verdict::compute(
+            m,
+            &findings(
+                vec![chk(fails(), false)],
+                Some(vec![chk(holds(), false)]),
+                true
+            )
+        ),
+        Verdict::WrongAsWrittenCorrected
+    );
+    assert_eq!(
+        Verdict::compute(
+            m,
+            &findings(
+                vec![chk(fails(), false)],
+                Some(vec![chk(fails(), false)]),
+                true
+            )
+        ),
+        Verdict::Refuted
+    );
+    assert_eq!(
+        Verdict::compute(m, &findings(vec![chk(fails(), false)], None, true)),
+        Verdict::Refuted
+    );
+    // A surviving mutant: the checks lack power, whatever else holds.
+    assert!(matches!(
+        Verdict::compute(m, &findings(vec![chk(holds(), true)], None, false)),
+        Verdict::NotEstablished { .. }
+    ));
+    // Checks that did not run establish nothing.
+    let nr = Outcome::NotRun("feature off".into());
+    assert!(matches!(
+        Verdict::compute(m, &findings(vec![chk(nr, true)], None, true)),
+        Verdict::NotEstablished { .. }
+    ));
+    // No mutants at all: not established.
+    let mut f = findings(vec![chk(holds(), true)], None, true);
+    f.mutants.clear();
+    assert!(matches!(
+        Verdict::compute(m, &f),
+        Verdict::NotEstablished { .. }
+    ));
+    assert_eq!(
+        Verdict::compute(Nature::Empirical, &findings(vec![], None, true)),
+        Verdict::Empirical
+    );
+}

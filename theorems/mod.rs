@@ -1,0 +1,59 @@
+//! # The theorem modules
+//!
+//! One module per claim family of `../shared/claims.md`, each using only the engine's public API.
+//! [`catalogue`] lists every claim with the function that produces its findings; [`run`] turns
+//! findings into a report with a computed verdict.
+
+pub mod taylor;
+
+use crate::claim::{Claim, Findings, Report, Verdict};
+
+/// Settings for a run of the catalogue. The defaults are what `cargo test`, `sslproof verify`
+/// and the committed snapshots use.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Working precision in bits.
+    pub prec: u32,
+    /// Randomised cases for the main property of a claim.
+    pub cases: usize,
+    /// The seed of every randomised check (each check derives its own from it).
+    pub seed: u64,
+    /// Largest dimension with a fully symbolic matrix.
+    pub sym_d_max: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            prec: 256,
+            cases: 1000,
+            seed: 0x55_1f_2022,
+            sym_d_max: 4,
+        }
+    }
+}
+
+/// A claim and the function that checks it.
+pub struct Entry {
+    pub claim: Claim,
+    pub run: fn(&Config) -> Findings,
+}
+
+/// Every claim, in catalogue order.
+pub fn catalogue() -> Vec<Entry> {
+    taylor::entries()
+}
+
+/// Runs one entry: findings, then the computed verdict and its one-line reason.
+pub fn run(entry: &Entry, cfg: &Config) -> Report {
+    let findings = (entry.run)(cfg);
+    let verdict = Verdict::compute(entry.claim.nature, &findings);
+    let mut report = Report {
+        claim: entry.claim.clone(),
+        findings,
+        verdict,
+        summary: String::new(),
+    };
+    report.summary = crate::report::summarize(&report);
+    report
+}
