@@ -34,7 +34,7 @@ struct RunArgs {
     #[arg(long, default_value_t = Config::default().seed)]
     seed: u64,
     /// Largest dimension with a fully symbolic matrix.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=6))]
+    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u64).range(1..=9))]
     sym_d_max: u64,
 }
 

@@ -45,6 +45,23 @@ fn determinant_series_and_latex() {
     assert!(latex.contains("frac"), "{latex}");
 }
 
+/// The truncated determinant agrees with symbolica's full determinant, truncated.
+#[test]
+fn truncated_determinant_matches_full_determinant() {
+    let ok = sym::run(|| {
+        use sym::algebra::*;
+        (1..=3).all(|d| {
+            let s = SymMat::symmetric(d, "s");
+            let full = s.affine(&expr("a"), &expr("1")).det();
+            let full_trunc = series(&full, "a", 2);
+            let trunc = s.det_identity_plus(2).to_atom("a");
+            equal(&full_trunc, &trunc)
+        })
+    })
+    .unwrap();
+    assert!(ok);
+}
+
 /// A failing job is reported, and the worker survives it.
 #[test]
 fn a_panicking_job_does_not_kill_the_worker() {

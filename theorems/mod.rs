@@ -28,7 +28,7 @@ impl Default for Config {
             prec: 256,
             cases: 1000,
             seed: 0x55_1f_2022,
-            sym_d_max: 4,
+            sym_d_max: 6,
         }
     }
 }

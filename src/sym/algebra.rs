@@ -137,6 +137,117 @@ impl SymMat {
     }
 }
 
+/// A power series `Σ_{n ≤ order} c_n var^n` truncated after `var^order`.
+#[derive(Clone, Debug)]
+pub struct Truncated {
+    pub coeffs: Vec<Atom>,
+}
+
+impl Truncated {
+    fn mul(&self, o: &Truncated) -> Truncated {
+        let n = self.coeffs.len();
+        let coeffs = (0..n)
+            .map(|k| {
+                let mut s = parse!("0");
+                for i in 0..=k {
+                    s = &s + &(&self.coeffs[i] * &o.coeffs[k - i]);
+                }
+                s.expand()
+            })
+            .collect();
+        Truncated { coeffs }
+    }
+
+    fn sub(&self, o: &Truncated) -> Truncated {
+        Truncated {
+            coeffs: self
+                .coeffs
+                .iter()
+                .zip(&o.coeffs)
+                .map(|(a, b)| (a - b).expand())
+                .collect(),
+        }
+    }
+
+    /// `1/self` for a series whose constant term is exactly 1:
+    /// `b_0 = 1`, `b_n = −Σ_{k=1}^{n} c_k b_{n−k}`.
+    fn inverse_unit(&self) -> Truncated {
+        assert!(
+            (&self.coeffs[0] - &parse!("1")).expand().is_zero(),
+            "pivot must be 1 + O(var)"
+        );
+        let n = self.coeffs.len();
+        let mut b: Vec<Atom> = vec![parse!("1")];
+        for m in 1..n {
+            let mut s = parse!("0");
+            for k in 1..=m {
+                s = &s - &(&self.coeffs[k] * &b[m - k]);
+            }
+            b.push(s.expand());
+        }
+        Truncated { coeffs: b }
+    }
+
+    /// `Σ c_n var^n` as an expression.
+    pub fn to_atom(&self, var: &str) -> Atom {
+        let v = parse!(var);
+        let mut s = parse!("0");
+        let mut p = parse!("1");
+        for c in &self.coeffs {
+            s = &s + &(c * &p);
+            p = &p * &v;
+        }
+        s.expand()
+    }
+}
+
+impl SymMat {
+    /// `det(I + var·self)` modulo `var^(order+1)`, by Gaussian elimination over the truncated power
+    /// series in `var`. Every pivot is `1 + O(var)` (the off-diagonal entries are `O(var)`, so
+    /// elimination only changes orders ≥ 2), hence invertible: no pivoting, no division by
+    /// expressions. Equivalent to truncating the full determinant, at a cost polynomial in `d`.
+    pub fn det_identity_plus(&self, order: usize) -> Truncated {
+        let n = self.n;
+        let zero = || parse!("0");
+        let mut m: Vec<Vec<Truncated>> = (0..n)
+            .map(|i| {
+                (0..n)
+                    .map(|j| {
+                        let mut c = vec![zero(); order + 1];
+                        if i == j {
+                            c[0] = parse!("1");
+                        }
+                        if order >= 1 {
+                            c[1] = self.at(i, j).clone();
+                        }
+                        Truncated { coeffs: c }
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut det = Truncated {
+            coeffs: {
+                let mut c = vec![zero(); order + 1];
+                c[0] = parse!("1");
+                c
+            },
+        };
+        for k in 0..n {
+            let pivot = m[k][k].clone();
+            det = det.mul(&pivot);
+            let inv = pivot.inverse_unit();
+            for i in (k + 1)..n {
+                let f = m[i][k].mul(&inv);
+                for j in (k + 1)..n {
+                    let t = f.mul(&m[k][j]);
+                    m[i][j] = m[i][j].sub(&t);
+                }
+            }
+        }
+        det
+    }
+}
+
 /// The Taylor series of `e` in `var` around 0, through `var^order`, without the O() term.
 pub fn series(e: &Atom, var: &str, order: u32) -> Atom {
     let v = symbol!(var);

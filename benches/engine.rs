@@ -1,0 +1,79 @@
+//! criterion benchmarks of the engine's hot paths (issue: engine and family A, "Speed, measured").
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use rug::Float;
+
+use sslproof::check::{Recipe, Spectrum};
+use sslproof::theorems::Config;
+use sslproof::theorems::taylor::{SecondOrder, TruncationBound, truncation_bound_property};
+
+fn logdet(c: &mut Criterion) {
+    let mut g = c.benchmark_group("logdet_256bit");
+    g.sample_size(10).measurement_time(Duration::from_secs(5));
+    for n in [16usize, 64, 128] {
+        // SPD with spectrum in [1, 10]: the Cholesky log det of I-shifted random matrices.
+        let m = Recipe {
+            d: n,
+            seed: 7,
+            spectrum: Spectrum::Spread,
+            top: 3,
+        }
+        .realize(256)
+        .0;
+        let m = m.identity_plus(&Float::with_val(256, 1)).unwrap();
+        g.bench_with_input(BenchmarkId::from_parameter(n), &m, |b, m| {
+            b.iter(|| black_box(m.logdet_spd().unwrap()))
+        });
+    }
+    g.finish();
+}
+
+fn truncation_checks(c: &mut Criterion) {
+    let mut g = c.benchmark_group("truncation_bound");
+    g.sample_size(10).measurement_time(Duration::from_secs(10));
+    let cfg = Config::default();
+    // 1 000 random recipes with d = 8 exactly: sampling (Haar orthogonal, Σ = QΛQᵀ), Cholesky
+    // log det of I + Σ, tr Σ, tr Σ², tr Σ³ and the two-sided bound, all at 256 bits.
+    g.bench_function("1000_cases_8x8_256bit", |b| {
+        b.iter(|| {
+            black_box(sslproof::theorems::taylor::truncation_bound_fixed_d(
+                &cfg, 8, 1000,
+            ))
+        })
+    });
+    g.bench_function("1000_random_recipes_d_le_8", |b| {
+        b.iter(|| {
+            black_box(truncation_bound_property(
+                &cfg,
+                SecondOrder::Notes,
+                TruncationBound::Theorem,
+                1000,
+            ))
+        })
+    });
+    g.finish();
+}
+
+#[cfg(feature = "symbolic")]
+fn symbolic_identity(c: &mut Criterion) {
+    use sslproof::theorems::taylor::symbolic::second_order_at;
+    let mut g = c.benchmark_group("symbolic_second_order_identity");
+    g.sample_size(10).measurement_time(Duration::from_secs(5));
+    for d in 2..=6usize {
+        g.bench_with_input(BenchmarkId::from_parameter(d), &d, |b, &d| {
+            b.iter(|| {
+                assert!(sslproof::sym::run(move || second_order_at(SecondOrder::Notes, d)).unwrap())
+            })
+        });
+    }
+    g.finish();
+}
+
+#[cfg(not(feature = "symbolic"))]
+fn symbolic_identity(_: &mut Criterion) {}
+
+criterion_group!(benches, logdet, truncation_checks, symbolic_identity);
+criterion_main!(benches);
