@@ -4,6 +4,7 @@
 //! [`catalogue`] lists every claim with the function that produces its findings; [`run`] turns
 //! findings into a report with a computed verdict.
 
+pub mod isotropy;
 pub mod taylor;
 
 use crate::claim::{Claim, Findings, Report, Verdict};
@@ -41,7 +42,9 @@ pub struct Entry {
 
 /// Every claim, in catalogue order.
 pub fn catalogue() -> Vec<Entry> {
-    taylor::entries()
+    let mut all = taylor::entries();
+    all.extend(isotropy::entries());
+    all
 }
 
 /// Runs one entry: findings, then the computed verdict and its one-line reason.

@@ -46,7 +46,7 @@ use crate::losses::covariance::{Centring, Divisor, covariance};
 use crate::losses::vicreg;
 use crate::report::plot;
 use crate::scalar::Scalar;
-use crate::sym::{self, SymError};
+use crate::sym::SymError;
 use crate::tolerance::Tol;
 
 use super::{Config, Entry};
@@ -197,10 +197,14 @@ fn sides(sigma: &Mat, alpha: &Float) -> Sides {
         .identity_plus(alpha)
         .and_then(|m| m.logdet_spd())
         .expect("I + αΣ is SPD for PSD Σ, α ≥ 0");
-    Sides {
-        neg_logdet: -l,
-        p: sigma.power_traces(3).expect("square"),
-    }
+    // p₂ = tr(ΣΣ) and p₃ = tr(Σ²Σ) as dot products: one matrix product instead of two.
+    let s2 = sigma.mul(sigma).expect("square");
+    let p = vec![
+        sigma.trace().expect("square"),
+        sigma.trace_of_product(sigma).expect("square"),
+        s2.trace_of_product(sigma).expect("square"),
+    ];
+    Sides { neg_logdet: -l, p }
 }
 
 /// A fixed, well-spread 4×4 PSD matrix with `λ_max = 1` for the remainder-order checks.
@@ -565,7 +569,7 @@ pub mod symbolic {
 fn sym_or_not_run<T: Send + 'static>(
     job: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, SymError> {
-    sym::run(job)
+    crate::sym::run(job)
 }
 
 #[cfg(not(feature = "symbolic"))]
@@ -833,6 +837,7 @@ fn run_a1(cfg: &Config) -> Findings {
     let prec = cfg.prec;
     let dm = cfg.sym_d_max;
     let mut f = Findings::default();
+    let (svg, figure_check) = figure_a1();
     let all_d = Scope::AllD {
         via: "spectral reduction to eigenvalue power sums".into(),
     };
@@ -949,7 +954,8 @@ fn run_a1(cfg: &Config) -> Findings {
         Proposition::new(Role::Corrected, "rigorous truncation bound: −(α³/3) tr Σ³ ≤ E ≤ 0 for PSD Σ, α ≥ 0", r"E := -\log\det(I+\alpha\Sigma) - \Big({-\alpha\,\mathrm{tr}\,\Sigma + \tfrac{\alpha^2}{2}\mathrm{tr}\,\Sigma^2}\Big) \in \Big[-\tfrac{\alpha^3}{3}\,\mathrm{tr}\,\Sigma^3,\ 0\Big]")
             .with(bound_sym_check)
             .with(truncation_bound_property(cfg, SecondOrder::Notes, TruncationBound::Theorem, cfg.cases))
-            .with(order_check(SecondOrder::Notes, 3.0, prec)),
+            .with(order_check(SecondOrder::Notes, 3.0, prec))
+            .with(figure_check),
     );
     let (table, worst) = practical_table(prec);
     f.propositions.push(
@@ -1058,7 +1064,7 @@ fn run_a1(cfg: &Config) -> Findings {
         None,
     );
     #[cfg(feature = "symbolic")]
-    if let Ok(tex) = sym::run(symbolic::series_latex_d2) {
+    if let Ok(tex) = crate::sym::run(symbolic::series_latex_d2) {
         f.step("For a fully symbolic $2\\times2$ $\\Sigma$ (entries $s_{11}, s_{12}, s_{22}$), symbolica's series of $-\\log\\det(I+a\\Sigma)$ through $a^3$:", Some(tex));
     }
     f.step(
@@ -1080,7 +1086,7 @@ fn run_a1(cfg: &Config) -> Findings {
     f.figures.push(Figure {
         file: "neg_logdet_taylor_second_order.svg".into(),
         caption: "Per eigenvalue, x = αλ: the exact −log(1+x), the second-order form −x + x²/2 and the lower bound −x + x²/2 − x³/3; the exact curve lies between the two for every x ≥ 0. The series converges only for x < 1.".into(),
-        svg: figure_a1(),
+        svg,
     });
     f
 }
@@ -1239,55 +1245,86 @@ fn practical_table(prec: u32) -> (Table, String) {
     )
 }
 
-fn figure_a1() -> String {
+/// The A1 figure, per eigenvalue (`α = x`, `λ = 1`, so `p_1 = p_2 = p_3 = 1`), and a check that the
+/// plotted data says what the caption says: the exact curve lies between the second-order form and
+/// the lower bound at every plotted point (at 128 bits, before rounding to the picture).
+fn figure_a1() -> (String, Check) {
     let prec = 128;
     let n = 250;
-    let xs: Vec<f64> = (0..=n).map(|i| 2.5 * i as f64 / n as f64).collect();
-    let curve = |f: &dyn Fn(&Float) -> Float| -> Vec<(f64, f64)> {
+    let one = Float::with_val(prec, 1);
+    let xs: Vec<Float> = (0..=n)
+        .map(|i| Float::with_val(prec, i) * 5u32 / (2 * n) as u32)
+        .collect();
+    let exact: Vec<Float> = xs
+        .iter()
+        .map(|x| -Float::with_val(prec, x + 1u32).ln())
+        .collect();
+    let q: Vec<Float> = xs
+        .iter()
+        .map(|x| SecondOrder::Notes.eval(x, &one, &one))
+        .collect();
+    let lower: Vec<Float> = xs
+        .iter()
+        .zip(&q)
+        .map(|(x, q)| Float::with_val(prec, q - Float::with_val(prec, x.pow(3u32)) / 3u32))
+        .collect();
+    let between = (0..xs.len()).all(|i| lower[i] <= exact[i] && exact[i] <= q[i]);
+    let pts = |v: &[Float]| -> Vec<(f64, f64)> {
         xs.iter()
-            .map(|&x| (x, f(&Float::with_val(prec, x)).to_f64()))
+            .zip(v)
+            .map(|(x, y)| (x.to_f64(), y.to_f64()))
             .collect()
     };
-    let exact = curve(&|x| -Float::with_val(prec, x + 1u32).ln());
-    let q = curve(&|x| SecondOrder::Notes.eval(x, x, &Float::with_val(prec, x.square_ref())));
-    let lower = curve(&|x| {
-        let q = SecondOrder::Notes.eval(x, x, &Float::with_val(prec, x.square_ref()));
-        q - Float::with_val(prec, x.pow(3u32)) / 3u32
-    });
     let chart = plot::Chart {
         title: "−log(1+x) against its second-order form and the bound".into(),
         x_label: "x = αλ".into(),
         y_label: "per-eigenvalue value".into(),
         x_range: (0.0, 2.5),
-        y_range: (-3.0, 1.5),
+        y_range: (-2.0, 1.5),
         series: vec![
             plot::Series {
                 name: "−log(1+x) (exact)".into(),
-                points: exact,
+                points: pts(&exact),
                 colour: 0,
                 dashed: false,
             },
             plot::Series {
                 name: "−x + x²/2 (second order)".into(),
-                points: q,
+                points: pts(&q),
                 colour: 1,
                 dashed: false,
             },
             plot::Series {
                 name: "−x + x²/2 − x³/3 (lower bound)".into(),
-                points: lower,
+                points: pts(&lower),
                 colour: 2,
                 dashed: true,
             },
             plot::Series {
                 name: "x = 1 (radius)".into(),
-                points: vec![(1.0, -3.0), (1.0, 1.5)],
+                points: vec![(1.0, -2.0), (1.0, 1.5)],
                 colour: 4,
                 dashed: true,
             },
         ],
     };
-    plot::render(&chart).expect("render the A1 figure")
+    let detail = format!("{} plotted points, x ∈ [0, 2.5]", xs.len());
+    let check = Check::new(
+        "figure data: exact curve between the bound curves",
+        Method::Numeric {
+            prec,
+            cases: xs.len(),
+            seed: None,
+        },
+        if between {
+            Outcome::Holds(detail)
+        } else {
+            Outcome::Fails(format!(
+                "the plotted exact curve leaves the band ({detail})"
+            ))
+        },
+    );
+    (plot::render(&chart).expect("render the A1 figure"), check)
 }
 
 // ---------------------------------------------------------------------------------------------

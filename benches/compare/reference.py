@@ -47,10 +47,12 @@ class Rng:
 
 
 def orthogonal(rng, n):
+    # As on our side: the entries only need to be random (Gaussian at double precision); the QR at
+    # 256 bits makes Q orthogonal to working precision.
     g = mp.matrix(n, n)
     for i in range(n):
         for j in range(n):
-            g[i, j] = rng.normal()
+            g[i, j] = mpmath.mpf(rng.r.gauss(0.0, 1.0))
     q, _ = mp.qr(g)
     return q
 
@@ -71,11 +73,11 @@ def truncation_case(rng, d, top):
     spectrum = [lam_max] + [rng.uniform() * lam_max for _ in range(d - 1)]
     s = spd_with_spectrum(rng, spectrum)
     neg_logdet = -logdet_chol(mp.eye(d) + s)
+    # As on our side: p2 = tr(SS) and p3 = tr(S^2 S) as dot products, one matrix product.
     s2 = s * s
-    s3 = s2 * s
     p1 = sum(s[i, i] for i in range(d))
-    p2 = sum(s2[i, i] for i in range(d))
-    p3 = sum(s3[i, i] for i in range(d))
+    p2 = mp.fsum(s[i, k] * s[k, i] for i in range(d) for k in range(d))
+    p3 = mp.fsum(s2[i, k] * s[k, i] for i in range(d) for k in range(d))
     e = neg_logdet - (-p1 + p2 / 2)
     slack = (abs(neg_logdet) + 1) * mpmath.mpf(2) ** -200
     return -p3 / 3 - slack <= e <= slack

@@ -1,7 +1,9 @@
 //! Generic checks: seeded property runs over shrinkable recipes, remainder-order estimates.
 
+pub mod fd;
 pub mod property;
 pub mod recipe;
+pub mod stats;
 
 pub use property::{Counterexample, PropertyRun, for_all};
 pub use recipe::{Recipe, Spectrum};

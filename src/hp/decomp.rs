@@ -208,12 +208,16 @@ impl Cholesky {
         &self.l
     }
     /// `log det A = 2 Σ log L_ii`.
+    ///
+    /// Computed as one logarithm of the product of the pivots: MPFR's exponent range (±2³⁰ bits)
+    /// rules out overflow, the product adds at most `n` roundings, and `n` logarithms (about 3 µs
+    /// each at 256 bits) become one.
     pub fn logdet(&self) -> Float {
-        let mut s = Float::new(self.l.prec());
+        let mut p = Float::with_val(self.l.prec(), 1);
         for i in 0..self.l.rows() {
-            s += self.l.at(i, i).clone().ln();
+            p *= self.l.at(i, i);
         }
-        s * 2u32
+        p.ln() * 2u32
     }
 }
 

@@ -287,7 +287,7 @@ impl Mat {
     /// `I + c·A`.
     pub fn identity_plus(&self, c: &Float) -> Result<Self, LinalgError> {
         self.require_square("identity_plus")?;
-        let mut m = self.scale(c);
+        let mut m = if *c == 1 { self.clone() } else { self.scale(c) };
         for i in 0..self.rows {
             *m.at_mut(i, i) += 1u32;
         }

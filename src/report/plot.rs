@@ -63,8 +63,13 @@ pub fn render(chart: &Chart) -> Result<String, String> {
                 .points
                 .iter()
                 .copied()
-                .filter(|(x, y)| x.is_finite() && y.is_finite())
-                .map(|(x, y)| (x, y.clamp(chart.y_range.0, chart.y_range.1)))
+                // Points outside the frame are dropped, not clamped: a clamped curve would draw a
+                // flat line that is not in the data.
+                .filter(|(x, y)| {
+                    x.is_finite()
+                        && y.is_finite()
+                        && (chart.y_range.0..=chart.y_range.1).contains(y)
+                })
                 .collect();
             let drawn = if s.dashed {
                 c.draw_series(DashedLineSeries::new(pts, 6, 4, style))

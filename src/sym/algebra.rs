@@ -36,6 +36,42 @@ impl SymMat {
         SymMat { n: d, data }
     }
 
+    /// A fully symbolic general `d × d` matrix with entries `{name}{i}{j}` (1-based, `d ≤ 9`).
+    pub fn general(d: usize, name: &str) -> Self {
+        assert!((1..=9).contains(&d));
+        let data = (0..d * d)
+            .map(|k| parse!(format!("{name}{}{}", k / d + 1, k % d + 1).as_str()))
+            .collect();
+        SymMat { n: d, data }
+    }
+
+    /// The transpose.
+    pub fn transpose(&self) -> Self {
+        let n = self.n;
+        SymMat {
+            n,
+            data: (0..n * n)
+                .map(|k| self.data[(k % n) * n + k / n].clone())
+                .collect(),
+        }
+    }
+
+    /// `c · self` for a symbolic scalar.
+    pub fn scale(&self, c: &Atom) -> Self {
+        SymMat {
+            n: self.n,
+            data: self.data.iter().map(|x| (c * x).expand()).collect(),
+        }
+    }
+
+    /// Whether every entry of `self − other` expands to zero.
+    pub fn equals(&self, other: &SymMat) -> bool {
+        self.data
+            .iter()
+            .zip(&other.data)
+            .all(|(a, b)| (a - b).expand().is_zero())
+    }
+
     /// A symbolic diagonal matrix with entries `{name}{i}`.
     pub fn diagonal(d: usize, name: &str) -> Self {
         let data = (0..d * d)
@@ -124,7 +160,9 @@ impl SymMat {
         s.expand()
     }
 
-    /// The determinant (symbolica's matrix determinant over expressions), expanded.
+    /// The determinant (symbolica's matrix determinant over expressions), brought to one
+    /// normalised fraction and expanded: elimination over expressions can leave quotients that
+    /// `expand` alone does not cancel.
     pub fn det(&self) -> Atom {
         let m = Matrix::from_linear(
             self.data.clone(),
@@ -133,7 +171,7 @@ impl SymMat {
             AtomField::new(),
         )
         .expect("square by construction");
-        m.det().expect("square matrix").expand()
+        normalise_rational(&m.det().expect("square matrix"))
     }
 }
 
