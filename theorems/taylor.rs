@@ -198,7 +198,7 @@ fn sides(sigma: &Mat, alpha: &Float) -> Sides {
         .and_then(|m| m.logdet_spd())
         .expect("I + αΣ is SPD for PSD Σ, α ≥ 0");
     // p₂ = tr(ΣΣ) and p₃ = tr(Σ²Σ) as dot products: one matrix product instead of two.
-    let s2 = sigma.mul(sigma).expect("square");
+    let s2 = sigma.square_symmetric().expect("square");
     let p = vec![
         sigma.trace().expect("square"),
         sigma.trace_of_product(sigma).expect("square"),

@@ -32,7 +32,7 @@ fn main() {
         .realize(256)
         .0;
         let m = m.identity_plus(&Float::with_val(256, 1)).unwrap();
-        logdet.insert(n.to_string(), best_of(5, || m.logdet_spd().unwrap()).into());
+        logdet.insert(n.to_string(), best_of(5, || m.logdet_spd().unwrap()).into()); // same count as reference.py
     }
     out.insert("logdet_256bit".into(), logdet.into());
     let cfg = Config::default();
