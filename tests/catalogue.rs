@@ -65,11 +65,16 @@ fn every_claim_has_a_verdict_and_two_refuted_mutants() {
 }
 
 #[test]
-fn family_a_is_complete() {
+fn families_a_b_c_are_complete() {
     let labels: Vec<&str> = reports().iter().map(|r| r.claim.label).collect();
-    for l in ["A1", "A2", "A3", "A4"] {
+    let want = ["A1", "A2", "A3", "A4", "B1", "B2", "B3", "B4", "B5", "B6", "B7", "C1", "C2", "C3", "C4", "C5"];
+    for l in want {
         assert!(labels.contains(&l), "{l} missing");
     }
+    let mut ids: Vec<&str> = reports().iter().map(|r| r.claim.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), reports().len(), "claim ids must be unique");
 }
 
 #[test]

@@ -31,12 +31,14 @@ use rug::ops::Pow;
 use crate::check::fd::{DEFAULT_STEP_LOG2, fd_tolerance, sym_gradient, worst_entry};
 use crate::check::stats::wilson_interval;
 use crate::check::{Recipe, Spectrum, for_all};
+use crate::claim::Figure;
 use crate::claim::{
     Check, Claim, Findings, Method, Mutant, Nature, Outcome, Proposition, Role, Scope,
 };
 use crate::hp::Mat;
 use crate::hp::sample::Sampler;
 use crate::losses::vicreg;
+use crate::report::plot;
 use crate::sym::SymError;
 use crate::tolerance::Tol;
 
@@ -464,10 +466,84 @@ fn equal_eigenvalues_numeric(prec: u32) -> Check {
     )
 }
 
+/// The B1 figure: at fixed trace 2 (d = 2, λ = 1 ± t), det Σ and log det(I+αΣ) against the
+/// anisotropy t, and a check that the plotted data peak at t = 0.
+fn figure_b1(prec: u32) -> (Figure, Check) {
+    let n = 200;
+    let ts: Vec<Float> = (0..n)
+        .map(|i| Float::with_val(prec, i) / n as u32)
+        .collect();
+    let alpha = Float::with_val(prec, 4);
+    let det_t: Vec<Float> = ts
+        .iter()
+        .map(|t| Float::with_val(prec, 1u32 - Float::with_val(prec, t.square_ref())))
+        .collect();
+    let rate_t: Vec<Float> = ts
+        .iter()
+        .map(|t| {
+            let m = Mat::diag(
+                &[
+                    Float::with_val(prec, t + 1u32),
+                    Float::with_val(prec, 1u32 - t),
+                ],
+                prec,
+            );
+            let base = rate(&Mat::identity(2, prec), &alpha);
+            (rate(&m, &alpha) - base) * 2u32
+        })
+        .collect();
+    let peak = |v: &[Float]| v.iter().skip(1).all(|x| *x < v[0]);
+    let ok = peak(&det_t) && peak(&rate_t);
+    let pts = |v: &[Float]| {
+        ts.iter()
+            .zip(v)
+            .map(|(t, y)| (t.to_f64(), y.to_f64()))
+            .collect::<Vec<_>>()
+    };
+    let chart = plot::Chart {
+        title: "At fixed trace, the determinant falls with anisotropy (d = 2, λ = 1 ± t)".into(),
+        x_label: "anisotropy t".into(),
+        y_label: "value".into(),
+        x_range: (0.0, 1.0),
+        y_range: (-1.5, 1.1),
+        series: vec![
+            plot::Series {
+                name: "det Σ = 1 − t²".into(),
+                points: pts(&det_t),
+                colour: 0,
+                dashed: false,
+            },
+            plot::Series {
+                name: "log det(I+4Σ) − log det(I+4I)".into(),
+                points: pts(&rate_t),
+                colour: 1,
+                dashed: false,
+            },
+        ],
+    };
+    let fig = Figure { file: "det_le_trace_div_dim_pow_dim_of_psd.svg".into(), caption: "det Σ and the coding rate's log det(I+αΣ) (α = 4) along λ = 1 ± t at fixed trace 2: both are largest at the isotropic point t = 0.".into(), svg: plot::render(&chart).expect("render") };
+    let c = verdict_check(
+        "figure data: both curves peak at t = 0",
+        Method::Numeric {
+            prec,
+            cases: n,
+            seed: None,
+        },
+        if ok {
+            Ok(format!("{n} plotted points, t ∈ [0, 1)"))
+        } else {
+            Err("a plotted curve exceeds its value at t = 0".into())
+        },
+    );
+    (fig, c)
+}
+
 fn run_b1(cfg: &Config) -> Findings {
     let prec = cfg.prec;
     let dm = cfg.sym_d_max;
     let mut f = Findings::default();
+    let (fig, fig_check) = figure_b1(prec);
+    f.figures.push(fig);
     let concave = to_check(
         "strict concavity of log and log(1+αx)",
         Method::Symbolic {
@@ -490,7 +566,8 @@ fn run_b1(cfg: &Config) -> Findings {
             .with(jensen)
             .with(concave.clone())
             .with(am_gm_property(cfg, AmGm::Det, cfg.cases))
-            .with(isotropic_vs_rank_one(prec, false)),
+            .with(isotropic_vs_rank_one(prec, false))
+            .with(fig_check),
     );
     f.propositions.push(
         Proposition::new(

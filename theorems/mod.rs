@@ -4,6 +4,7 @@
 //! [`catalogue`] lists every claim with the function that produces its findings; [`run`] turns
 //! findings into a report with a computed verdict.
 
+pub mod entropy;
 pub mod isotropy;
 pub mod taylor;
 
@@ -44,6 +45,7 @@ pub struct Entry {
 pub fn catalogue() -> Vec<Entry> {
     let mut all = taylor::entries();
     all.extend(isotropy::entries());
+    all.extend(entropy::entries());
     all
 }
 

@@ -78,9 +78,12 @@ pub fn render(chart: &Chart) -> Result<String, String> {
                 c.draw_series(LineSeries::new(pts, style))
                     .map_err(|e| e.to_string())?
             };
-            drawn
-                .label(s.name.as_str())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
+            // A series with an empty name continues the previous one in the legend.
+            if !s.name.is_empty() {
+                drawn
+                    .label(s.name.as_str())
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
+            }
         }
         c.configure_series_labels()
             .background_style(WHITE.mix(0.9))
