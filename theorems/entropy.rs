@@ -28,17 +28,15 @@ use statrs::distribution::{Continuous, MultivariateNormal};
 use crate::check::stats::z_two_sided;
 use crate::check::{Recipe, Spectrum};
 use crate::claim::{
-    Check, Claim, Figure, Findings, Method, Mutant, Nature, Outcome, Proposition, Role, Scope,
-    Table,
+    Check, Claim, Figure, Findings, Method, Mutant, Nature, Proposition, Role, Scope, Table,
 };
 use crate::hp::Mat;
 use crate::hp::sample::Sampler;
 use crate::losses::covariance::{Centring, Divisor, covariance};
 use crate::report::plot;
-use crate::sym::SymError;
 use crate::tolerance::Tol;
 
-use super::{Config, Entry};
+use super::{Config, Entry, checked, sym_check};
 
 /// The family's entries, in catalogue order.
 pub fn entries() -> Vec<Entry> {
@@ -70,42 +68,6 @@ const INFO: &str = "A unified framework for covariance-regularized SSL, item 5 (
 
 /// Confidence level of every statistical check in this family.
 pub const LEVEL: f64 = 0.999;
-
-fn check(name: impl Into<String>, method: Method, r: Result<String, String>) -> Check {
-    Check::new(
-        name,
-        method,
-        match r {
-            Ok(s) => Outcome::Holds(s),
-            Err(s) => Outcome::Fails(s),
-        },
-    )
-}
-
-fn to_check(name: &str, method: Method, r: Result<Result<String, String>, SymError>) -> Check {
-    Check::new(
-        name,
-        method,
-        match r {
-            Ok(Ok(s)) => Outcome::Holds(s),
-            Ok(Err(s)) => Outcome::Fails(s),
-            Err(e) => Outcome::NotRun(e.to_string()),
-        },
-    )
-}
-
-#[cfg(feature = "symbolic")]
-macro_rules! sym_job {
-    ($($body:tt)*) => {
-        crate::sym::run(move || { $($body)* })
-    };
-}
-#[cfg(not(feature = "symbolic"))]
-macro_rules! sym_job {
-    ($($body:tt)*) => {
-        Err::<Result<String, String>, SymError>(SymError::Unavailable)
-    };
-}
 
 #[cfg(feature = "symbolic")]
 pub mod symbolic {
@@ -288,7 +250,7 @@ fn entropy_vs_statrs(prec: u32, form: EntropyForm) -> Check {
         let rel = (exact - theirs).abs() / (theirs.abs() + d as f64);
         worst = worst.max(rel);
         if rel > 2f64.powi(-30) {
-            return check(
+            return checked(
                 "against statrs MultivariateNormal::entropy",
                 Method::Numeric {
                     prec,
@@ -299,7 +261,7 @@ fn entropy_vs_statrs(prec: u32, form: EntropyForm) -> Check {
             );
         }
     }
-    check(
+    checked(
         "against statrs MultivariateNormal::entropy",
         Method::Numeric {
             prec,
@@ -352,7 +314,7 @@ fn entropy_monte_carlo(
         "d = 3, n = {n}: Monte Carlo −E[log p] = {mean:.5} ± {half:.5} ({}% CLT interval), formula {exact:.5}",
         LEVEL * 100.0
     );
-    let c = check(
+    let c = checked(
         "Monte Carlo −E[log p] with statrs's density",
         Method::Statistical { level: LEVEL, seed },
         if (exact - mean).abs() <= half {
@@ -487,7 +449,7 @@ fn channel_vs_statrs(prec: u32, noise_div_d: bool) -> Check {
             .to_f64();
         let mi = h_y - h_n;
         if (mi - r).abs() > 2f64.powi(-30) * (r.abs() + d as f64) {
-            return check(
+            return checked(
                 "h(Z+N) − h(N) by statrs against R_ε",
                 Method::Numeric {
                     prec,
@@ -500,7 +462,7 @@ fn channel_vs_statrs(prec: u32, noise_div_d: bool) -> Check {
             );
         }
     }
-    check(
+    checked(
         "h(Z+N) − h(N) by statrs against R_ε",
         Method::Numeric {
             prec,
@@ -548,7 +510,7 @@ fn non_gaussian_gap(claim_equal: bool) -> Check {
     }
     let detail = format!("Z = ±1 equiprobable (variance 1): {}", lines.join("; "));
     let ok = all_below != claim_equal;
-    check(
+    checked(
         "binary input through the same channel (quadrature)",
         Method::Numeric {
             prec: 53,
@@ -589,7 +551,7 @@ fn centring_check(prec: u32, claim_uncentred: bool) -> Check {
         rc, ru
     );
     let ok = same == claim_uncentred;
-    check(
+    checked(
         "centred covariance against the uncentred second moment",
         Method::Numeric {
             prec,
@@ -603,7 +565,7 @@ fn centring_check(prec: u32, claim_uncentred: bool) -> Check {
 fn run_c2(cfg: &Config) -> Findings {
     let prec = cfg.prec;
     let mut f = Findings::default();
-    let det_id = to_check(
+    let det_id = sym_check(
         "det(Σ + nI) = n^d det(I + Σ/n), symbolic, d ≤ 4",
         Method::Symbolic {
             scope: Scope::UpToD { d_max: 4 },
@@ -631,7 +593,7 @@ fn run_c2(cfg: &Config) -> Findings {
         name: "noise_variance_eps_squared".into(),
         description: "noise variance ε² per coordinate (not ε²/d)".into(),
         checks: vec![
-            to_check(
+            sym_check(
                 "det(Σ + nI) against n^d det(I + dΣ/n), symbolic",
                 Method::Symbolic {
                     scope: Scope::Exact,
@@ -702,7 +664,7 @@ fn infonce_split(prec: u32) -> Check {
         let split = Float::with_val(prec, -&sims[0]) + denom.clone().ln();
         let res = Float::with_val(prec, &ce - &split);
         if !tol.accepts(&res, &Float::with_val(prec, ce.clone().abs() + 1u32)) {
-            return check(
+            return checked(
                 "cross-entropy form against the split form",
                 Method::Numeric {
                     prec,
@@ -713,7 +675,7 @@ fn infonce_split(prec: u32) -> Check {
             );
         }
     }
-    check(
+    checked(
         "cross-entropy form against the split form",
         Method::Numeric {
             prec,
@@ -791,8 +753,8 @@ fn infonce_bound(log_k_factor: u32, reversed: bool) -> Check {
         lines.push(line);
     }
     match worst {
-        Some((_, line)) => check(name, Method::Statistical { level: LEVEL, seed }, Err(line)),
-        None => check(
+        Some((_, line)) => checked(name, Method::Statistical { level: LEVEL, seed }, Err(line)),
+        None => checked(
             name,
             Method::Statistical { level: LEVEL, seed },
             Ok(format!("{} batches each: {}", batches, lines.join("; "))),
@@ -921,7 +883,7 @@ fn sylvester_numeric(prec: u32, wrong_scale: bool) -> Check {
             "B = {b}, d = {d}: log det(I_d + aZᵀZ) = {feat:.6}, log det(I_B + aZZᵀ) = {batch:.6}"
         );
         if !Tol::linalg(prec, b.max(d), 10).accepts(&res, &feat) {
-            return check(
+            return checked(
                 "feature dimension against batch dimension, 256-bit",
                 Method::Numeric {
                     prec,
@@ -933,7 +895,7 @@ fn sylvester_numeric(prec: u32, wrong_scale: bool) -> Check {
         }
         lines.push(line);
     }
-    check(
+    checked(
         "feature dimension against batch dimension, 256-bit",
         Method::Numeric {
             prec,
@@ -947,14 +909,14 @@ fn sylvester_numeric(prec: u32, wrong_scale: bool) -> Check {
 fn run_c4(_cfg: &Config) -> Findings {
     let prec = 256;
     let mut f = Findings::default();
-    f.propositions.push(Proposition::new(Role::AsWritten, "the notes' coding rate (centred covariance, 1/B) is the MCR²/SimDINO coding rate (uncentred, 1/B)", r"R_\varepsilon\big(\tfrac1B(Z-\bar Z)^\top(Z-\bar Z)\big)=R_\varepsilon\big(\tfrac1BZ^\top Z\big)").with(check("batches with a non-zero mean", Method::Numeric { prec, cases: 10, seed: Some(0xc4) }, notes_vs_mcr2(prec, 1))));
+    f.propositions.push(Proposition::new(Role::AsWritten, "the notes' coding rate (centred covariance, 1/B) is the MCR²/SimDINO coding rate (uncentred, 1/B)", r"R_\varepsilon\big(\tfrac1B(Z-\bar Z)^\top(Z-\bar Z)\big)=R_\varepsilon\big(\tfrac1BZ^\top Z\big)").with(checked("batches with a non-zero mean", Method::Numeric { prec, cases: 10, seed: Some(0xc4) }, notes_vs_mcr2(prec, 1))));
     f.propositions.push(
         Proposition::new(
             Role::UnderConditions,
             "they agree exactly when the batch mean is zero",
             r"\bar Z=0\ \Rightarrow\ \tfrac1B(Z-\bar Z)^\top(Z-\bar Z)=\tfrac1BZ^\top Z",
         )
-        .with(check(
+        .with(checked(
             "zero-mean batches",
             Method::Numeric {
                 prec,
@@ -966,7 +928,7 @@ fn run_c4(_cfg: &Config) -> Findings {
     );
     f.propositions.push(
         Proposition::new(Role::Precise, "the rate can be computed in the batch dimension: det(I_d + aZᵀZ) = det(I_B + aZZᵀ) (Sylvester)", r"\det(I_d+aZ^\top Z)=\det(I_B+aZZ^\top),\quad Z\in\mathbb R^{B\times d}")
-            .with(to_check("symbolic Z, shapes (B, d) = (1, 2), (2, 3), (3, 2)", Method::Symbolic { scope: Scope::UpToD { d_max: 3 } }, sym_job!(symbolic::sylvester(&[(1, 2), (2, 3), (3, 2)], false))))
+            .with(sym_check("symbolic Z, shapes (B, d) = (1, 2), (2, 3), (3, 2)", Method::Symbolic { scope: Scope::UpToD { d_max: 3 } }, sym_job!(symbolic::sylvester(&[(1, 2), (2, 3), (3, 2)], false))))
             .with(sylvester_numeric(prec, false)),
     );
     // Complete collapse: every row equal to one unit vector c.
@@ -1004,7 +966,7 @@ fn run_c4(_cfg: &Config) -> Findings {
         && r_centred.is_zero();
     f.propositions.push(
         Proposition::new(Role::Precise, "at complete collapse (every feature the same unit vector) the centred rate is 0 but the uncentred MCR² rate is ½ log(1 + d/ε²)", r"R^{\rm centred}=0,\qquad R^{\rm uncentred}=\tfrac12\log\big(1+\tfrac d{\varepsilon^2}\big)")
-            .with(check("B = 64, d = 256, ε² = 0.05 (SimDINO), batch-dimension form", Method::Numeric { prec, cases: 1, seed: None }, if collapse_ok { Ok(format!("centred 0; uncentred {unc:.6} = ½ log(1 + 5120)")) } else { Err(format!("centred {r_centred:.3e}, uncentred {unc:.6}, expected {expected:.6}")) })),
+            .with(checked("B = 64, d = 256, ε² = 0.05 (SimDINO), batch-dimension form", Method::Numeric { prec, cases: 1, seed: None }, if collapse_ok { Ok(format!("centred 0; uncentred {unc:.6} = ½ log(1 + 5120)")) } else { Err(format!("centred {r_centred:.3e}, uncentred {unc:.6}, expected {expected:.6}")) })),
     );
     // 1/B against 1/(B−1).
     let mut s = Sampler::new(0xb1, prec);
@@ -1070,13 +1032,13 @@ fn run_c4(_cfg: &Config) -> Findings {
     });
     f.propositions.push(
         Proposition::new(Role::Precise, "1/B against 1/(B−1) changes the value (α effectively scaled by B/(B−1))", r"R_\varepsilon\big(\tfrac1{B-1}S\big)=R_{\varepsilon'}\big(\tfrac1BS\big),\ \varepsilon'^2=\varepsilon^2\tfrac{B-1}{B}")
-            .with(check("B = 6, d = 3, α = 3", Method::Numeric { prec, cases: 1, seed: Some(0xb1) }, if rb1 > rb { Ok(format!("1/B: {rb:.6}; 1/(B−1): {rb1:.6}")) } else { Err("no difference".into()) })),
+            .with(checked("B = 6, d = 3, α = 3", Method::Numeric { prec, cases: 1, seed: Some(0xb1) }, if rb1 > rb { Ok(format!("1/B: {rb:.6}; 1/(B−1): {rb1:.6}")) } else { Err("no difference".into()) })),
     );
     f.mutants.push(Mutant {
         name: "sylvester_rescaled".into(),
         description: "det(I_d + aZᵀZ) = det(I_B + (a/B) ZZᵀ)".into(),
         checks: vec![
-            to_check(
+            sym_check(
                 "symbolic Z",
                 Method::Symbolic {
                     scope: Scope::Exact,
@@ -1089,7 +1051,7 @@ fn run_c4(_cfg: &Config) -> Findings {
     f.mutants.push(Mutant {
         name: "collapse_rates_agree".into(),
         description: "centred and uncentred rates agree at complete collapse".into(),
-        checks: vec![check(
+        checks: vec![checked(
             "complete collapse",
             Method::Numeric {
                 prec,
@@ -1106,7 +1068,7 @@ fn run_c4(_cfg: &Config) -> Findings {
     f.mutants.push(Mutant {
         name: "divisor_irrelevant".into(),
         description: "1/B and 1/(B−1) give the same rate".into(),
-        checks: vec![check(
+        checks: vec![checked(
             "B = 6, d = 3, α = 3",
             Method::Numeric {
                 prec,
@@ -1202,7 +1164,7 @@ fn rademacher_exact(prec: u32, form: VarForm) -> Check {
     let detail = format!(
         "all 256 sign vectors, d = 8: mean {mean:.10} (tr A = {tr:.10}), variance {var:.10} (formula {predicted:.10})"
     );
-    check(
+    checked(
         "Rademacher probes, exact enumeration",
         Method::Numeric {
             prec,
@@ -1246,7 +1208,7 @@ fn gaussian_tests(prec: u32, form: VarForm, n: usize) -> (Check, Vec<f64>) {
     );
     let ok = z_mean.abs() <= z && z_var.abs() <= z;
     (
-        check(
+        checked(
             "Gaussian probes: z-tests of mean and variance",
             Method::Statistical { level: LEVEL, seed },
             if ok { Ok(detail) } else { Err(detail) },
@@ -1308,7 +1270,7 @@ fn truncated_series(prec: u32, spectrum: &[(i32, u32)], bound_kind: BiasBound) -
             acc + lk / denom
         });
         if bias.clone().abs() > bound {
-            return check(
+            return checked(
                 name,
                 Method::Numeric {
                     prec,
@@ -1326,7 +1288,7 @@ fn truncated_series(prec: u32, spectrum: &[(i32, u32)], bound_kind: BiasBound) -
             lines.push(format!("K = {k}: bias {bias:.3e} (bound {bound:.3e})"));
         }
     }
-    check(
+    checked(
         name,
         Method::Numeric {
             prec,

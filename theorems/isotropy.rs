@@ -39,10 +39,9 @@ use crate::hp::Mat;
 use crate::hp::sample::Sampler;
 use crate::losses::vicreg;
 use crate::report::plot;
-use crate::sym::SymError;
 use crate::tolerance::Tol;
 
-use super::{Config, Entry};
+use super::{Config, Entry, checked, sym_check};
 
 /// The family's entries, in catalogue order.
 pub fn entries() -> Vec<Entry> {
@@ -76,39 +75,6 @@ pub fn entries() -> Vec<Entry> {
             run: run_b7,
         },
     ]
-}
-
-fn to_check(name: &str, method: Method, r: Result<Result<String, String>, SymError>) -> Check {
-    let outcome = match r {
-        Ok(Ok(s)) => Outcome::Holds(s),
-        Ok(Err(s)) => Outcome::Fails(s),
-        Err(e) => Outcome::NotRun(e.to_string()),
-    };
-    Check::new(name, method, outcome)
-}
-
-fn verdict_check(name: impl Into<String>, method: Method, r: Result<String, String>) -> Check {
-    Check::new(
-        name,
-        method,
-        match r {
-            Ok(s) => Outcome::Holds(s),
-            Err(s) => Outcome::Fails(s),
-        },
-    )
-}
-
-#[cfg(feature = "symbolic")]
-macro_rules! sym_job {
-    ($($body:tt)*) => {
-        crate::sym::run(move || { $($body)* })
-    };
-}
-#[cfg(not(feature = "symbolic"))]
-macro_rules! sym_job {
-    ($($body:tt)*) => {
-        Err::<Result<String, String>, SymError>(SymError::Unavailable)
-    };
 }
 
 /// `det` by LU (works for singular matrices too).
@@ -451,7 +417,7 @@ fn equal_eigenvalues_numeric(prec: u32) -> Check {
         worst = worst.min(crate::hp::bits_below(&m.max_abs()));
     }
     let tol = Tol::linalg(prec, 8, 0);
-    verdict_check(
+    checked(
         "Q(cI)Qᵀ = cI for random orthogonal Q, d ≤ 8",
         Method::Numeric {
             prec,
@@ -522,7 +488,7 @@ fn figure_b1(prec: u32) -> (Figure, Check) {
         ],
     };
     let fig = Figure { file: "det_le_trace_div_dim_pow_dim_of_psd.svg".into(), caption: "det Σ and the coding rate's log det(I+αΣ) (α = 4) along λ = 1 ± t at fixed trace 2: both are largest at the isotropic point t = 0.".into(), svg: plot::render(&chart).expect("render") };
-    let c = verdict_check(
+    let c = checked(
         "figure data: both curves peak at t = 0",
         Method::Numeric {
             prec,
@@ -544,7 +510,7 @@ fn run_b1(cfg: &Config) -> Findings {
     let mut f = Findings::default();
     let (fig, fig_check) = figure_b1(prec);
     f.figures.push(fig);
-    let concave = to_check(
+    let concave = sym_check(
         "strict concavity of log and log(1+αx)",
         Method::Symbolic {
             scope: Scope::Exact,
@@ -562,7 +528,7 @@ fn run_b1(cfg: &Config) -> Findings {
     );
     f.propositions.push(
         Proposition::new(Role::AsWritten, "det Σ ≤ (tr Σ/d)^d for PSD Σ, with equality exactly when all eigenvalues are equal", r"\prod_i\lambda_i \le \Big(\tfrac1d\sum_i\lambda_i\Big)^d,\quad\text{equality}\iff\lambda_1=\dots=\lambda_d")
-            .with(to_check("AM–GM as sums of squares, d = 2, 3", Method::Symbolic { scope: Scope::UpToD { d_max: 3 } }, sym_job!(symbolic::am_gm_sos(false))))
+            .with(sym_check("AM–GM as sums of squares, d = 2, 3", Method::Symbolic { scope: Scope::UpToD { d_max: 3 } }, sym_job!(symbolic::am_gm_sos(false))))
             .with(jensen)
             .with(concave.clone())
             .with(am_gm_property(cfg, AmGm::Det, cfg.cases))
@@ -575,7 +541,7 @@ fn run_b1(cfg: &Config) -> Findings {
             "equal eigenvalues of a symmetric Σ force Σ = cI, hence zero off-diagonals",
             r"\Sigma = Q(cI)Q^\top = c\,QQ^\top = cI",
         )
-        .with(to_check(
+        .with(sym_check(
             &format!("Q(cI)Qᵀ = c·QQᵀ, fully symbolic Q, d ≤ {dm}"),
             Method::Symbolic {
                 scope: Scope::AllD {
@@ -601,7 +567,7 @@ fn run_b1(cfg: &Config) -> Findings {
         name: "bound_halved".into(),
         description: "det Σ ≤ ½(tr Σ/d)^d (too strong: fails at the equality case)".into(),
         checks: vec![
-            to_check(
+            sym_check(
                 "AM–GM as sums of squares, d = 2, 3",
                 Method::Symbolic {
                     scope: Scope::UpToD { d_max: 3 },
@@ -668,7 +634,7 @@ fn run_b2(cfg: &Config) -> Findings {
     let unbounded = a_big > i1 && iso(1_000_000) > iso(1000);
     f.propositions.push(
         Proposition::new(Role::AsWritten, "maximising R_ε alone makes Σ isotropic with all eigenvalues positive", r"\sup_\Sigma R_\varepsilon(\Sigma)\ \text{is attained at an isotropic }\Sigma")
-            .with(verdict_check("does R_ε have an (isotropic) maximiser without a constraint?", Method::Numeric { prec, cases: 4, seed: None },
+            .with(checked("does R_ε have an (isotropic) maximiser without a constraint?", Method::Numeric { prec, cases: 4, seed: None },
                 if unbounded { Err(format!("no: R_ε(tI) grows without bound (α = 16, d = 3), and the anisotropic diag(10⁶, 0.01, 0.01) gives {:.4} > R_ε(I) = {:.4}", a_big, i1)) } else { Ok("bounded".into()) })),
     );
     // Under a trace constraint: unique isotropic maximiser.
@@ -689,7 +655,7 @@ fn run_b2(cfg: &Config) -> Findings {
     f.propositions.push(
         Proposition::new(Role::UnderConditions, "at fixed trace T (unit-norm features: tr Σ = 1) the unique maximiser is (T/d)I, all eigenvalues T/d > 0", r"\mathrm{tr}\,\Sigma = T:\ \arg\max R_\varepsilon = \tfrac Td I")
             .with(am_gm_property(cfg, AmGm::LogDetShift, cfg.cases / 2))
-            .with(verdict_check("100 traceless perturbations of I/d, d = 2…6, α = 16", Method::Numeric { prec, cases: 100, seed: Some(seed) }, if all_lower { Ok("every perturbation lowers R_ε".into()) } else { Err("a perturbation raised R_ε".into()) })),
+            .with(checked("100 traceless perturbations of I/d, d = 2…6, α = 16", Method::Numeric { prec, cases: 100, seed: Some(seed) }, if all_lower { Ok("every perturbation lowers R_ε".into()) } else { Err("a perturbation raised R_ε".into()) })),
     );
     // Precise: no barrier at rank deficiency (finite at collapse), unlike log det Σ.
     let mut r1 = Mat::zeros(3, 3, prec);
@@ -700,12 +666,12 @@ fn run_b2(cfg: &Config) -> Findings {
         Tol::scalar(prec).accepts(&Float::with_val(prec, &collapsed - &expected), &expected);
     f.propositions.push(
         Proposition::new(Role::Precise, "R_ε is finite at a collapsed Σ: ½ log(1 + αT) for rank one (no barrier, unlike log det Σ = −∞)", r"R_\varepsilon(T\,e_1e_1^\top)=\tfrac12\log(1+\alpha T)")
-            .with(verdict_check("rank-one Σ, T = 1, α = 16", Method::Numeric { prec, cases: 1, seed: None }, if finite_ok { Ok(format!("R_ε = {:.6} = ½ log 17", collapsed)) } else { Err(format!("R_ε = {collapsed}")) })),
+            .with(checked("rank-one Σ, T = 1, α = 16", Method::Numeric { prec, cases: 1, seed: None }, if finite_ok { Ok(format!("R_ε = {:.6} = ½ log 17", collapsed)) } else { Err(format!("R_ε = {collapsed}")) })),
     );
     f.mutants.push(Mutant {
         name: "bounded_without_constraint".into(),
         description: "R_ε is bounded above, so maximising it alone is well posed".into(),
-        checks: vec![verdict_check(
+        checks: vec![checked(
             "R_ε(10⁶ I) against R_ε(10³ I) + 1",
             Method::Numeric {
                 prec,
@@ -857,9 +823,9 @@ fn run_b3(cfg: &Config) -> Findings {
     let z = det(&zero_eig);
     f.propositions.push(
         Proposition::new(Role::AsWritten, "det Σ > 0 needs every λ_i > 0, and det grows in each λ_i with weight ∂det/∂λ_i = det Σ/λ_i (largest for the smallest eigenvalue)", r"\det\Sigma=\prod_i\lambda_i,\qquad \frac{\partial\det\Sigma}{\partial\lambda_i}=\frac{\det\Sigma}{\lambda_i},\qquad \nabla_\Sigma\det\Sigma=\det\Sigma\;\Sigma^{-1}")
-            .with(to_check(&format!("∂(Πλ)/∂λ_i = Πλ/λ_i, d ≤ {dm}"), Method::Symbolic { scope: Scope::AllD { via: "product rule on Π_i λ_i".into() } }, sym_job!(symbolic::product_derivative(dm, false))))
+            .with(sym_check(&format!("∂(Πλ)/∂λ_i = Πλ/λ_i, d ≤ {dm}"), Method::Symbolic { scope: Scope::AllD { via: "product rule on Π_i λ_i".into() } }, sym_job!(symbolic::product_derivative(dm, false))))
             .with(gradient_check(cfg, Gradient::Det))
-            .with(verdict_check("one zero eigenvalue zeroes det whatever the others", Method::Numeric { prec, cases: 1, seed: None }, if z.is_zero() { Ok("det diag(2, 2, 0) = 0".into()) } else { Err(format!("det = {z}")) })),
+            .with(checked("one zero eigenvalue zeroes det whatever the others", Method::Numeric { prec, cases: 1, seed: None }, if z.is_zero() { Ok("det diag(2, 2, 0) = 0".into()) } else { Err(format!("det = {z}")) })),
     );
     f.propositions.push(
         Proposition::new(Role::Precise, "for the coding rate the weight is bounded: ∂ log det(I+αΣ)/∂λ_i = α/(1+αλ_i) ∈ (0, α]", r"\nabla_\Sigma\log\det(I+\alpha\Sigma)=\alpha(I+\alpha\Sigma)^{-1},\quad \text{eigen-weights } \tfrac{\alpha}{1+\alpha\lambda_i}\le\alpha")
@@ -884,7 +850,7 @@ fn run_b3(cfg: &Config) -> Findings {
     ] {
         let mut checks = vec![gradient_check(cfg, g)];
         if g == Gradient::DetWeightsLambda {
-            checks.push(to_check(
+            checks.push(sym_check(
                 &format!("∂(Πλ)/∂λ_i = Πλ·λ_i, d ≤ {dm}"),
                 Method::Symbolic {
                     scope: Scope::Exact,
@@ -1059,14 +1025,14 @@ fn equality_at_non_isotropic_diagonal(prec: u32, claim_only_isotropic: bool) -> 
 fn run_b4(cfg: &Config) -> Findings {
     let prec = cfg.prec;
     let mut f = Findings::default();
-    let scaling = to_check(
+    let scaling = sym_check(
         "det(DCD) = det(D)² det C, symbolic, d ≤ 4",
         Method::Symbolic {
             scope: Scope::UpToD { d_max: 4 },
         },
         sym_job!(symbolic::hadamard_scaling(4)),
     );
-    let amgm = to_check(
+    let amgm = sym_check(
         "AM–GM as sums of squares, d = 2, 3",
         Method::Symbolic {
             scope: Scope::UpToD { d_max: 3 },
@@ -1090,7 +1056,7 @@ fn run_b4(cfg: &Config) -> Findings {
     );
     f.propositions.push(
         Proposition::new(Role::AsWritten, "at fixed variances (diagonal), log det Σ and log det(I+αΣ) are largest exactly when the off-diagonals vanish", r"\det\Sigma\le\prod_j\Sigma_{jj},\quad \log\det(I+\alpha\Sigma)\le\sum_j\log(1+\alpha\Sigma_{jj}),\quad\text{equality}\iff\Sigma\text{ diagonal}")
-            .with(to_check("d = 2: Σ11Σ22 − det Σ = Σ12²", Method::Symbolic { scope: Scope::UpToD { d_max: 2 } }, sym_job!(symbolic::hadamard_d2(false))))
+            .with(sym_check("d = 2: Σ11Σ22 − det Σ = Σ12²", Method::Symbolic { scope: Scope::UpToD { d_max: 2 } }, sym_job!(symbolic::hadamard_d2(false))))
             .with(all_d)
             .with(scaling)
             .with(amgm)
@@ -1101,7 +1067,7 @@ fn run_b4(cfg: &Config) -> Findings {
         name: "reversed".into(),
         description: "det Σ ≥ Π Σ_jj".into(),
         checks: vec![
-            to_check(
+            sym_check(
                 "d = 2: Σ11Σ22 − det Σ = −Σ12²",
                 Method::Symbolic {
                     scope: Scope::Exact,
@@ -1181,21 +1147,13 @@ fn diagonal_full_rank_property(
             ))
         }
     });
-    let o = match run.describe_failure() {
-        None => Outcome::Holds(format!(
+    run.to_check(
+        "diagonal Σ from random recipes, shrunk to the smallest counterexample",
+        prec,
+        format!(
             "{} diagonal Σ from random recipes (d ≤ 8, zero variances included)",
             run.cases
-        )),
-        Some(f) => Outcome::Fails(f),
-    };
-    Check::new(
-        "diagonal Σ from random recipes, shrunk to the smallest counterexample",
-        Method::Numeric {
-            prec,
-            cases: run.cases,
-            seed: Some(seed),
-        },
-        o,
+        ),
     )
 }
 
@@ -1226,7 +1184,7 @@ fn run_b5(cfg: &Config) -> Findings {
     );
     f.propositions.push(
         Proposition::new(Role::Precise, "and decorrelation is not needed for full rank: a correlated Σ can be positive definite", r"\Sigma\succ0\not\Rightarrow\Sigma\text{ diagonal}")
-            .with(verdict_check("a random positive definite 3×3 Σ", Method::Numeric { prec, cases: 1, seed: Some(5) }, if off > 0 && det(&pd) > 0 { Ok(format!("det Σ = {:.4} > 0 with Σ_(i≠j) Σ_ij² = {:.4}", det(&pd), off)) } else { Err("diagonal or singular".into()) })),
+            .with(checked("a random positive definite 3×3 Σ", Method::Numeric { prec, cases: 1, seed: Some(5) }, if off > 0 && det(&pd) > 0 { Ok(format!("det Σ = {:.4} > 0 with Σ_(i≠j) Σ_ij² = {:.4}", det(&pd), off)) } else { Err("diagonal or singular".into()) })),
     );
     f.mutants.push(Mutant {
         name: "trace_suffices".into(),
@@ -1236,7 +1194,7 @@ fn run_b5(cfg: &Config) -> Findings {
     f.mutants.push(Mutant {
         name: "full_rank_needs_decorrelation".into(),
         description: "full rank implies zero off-diagonals".into(),
-        checks: vec![verdict_check(
+        checks: vec![checked(
             "a random positive definite 3×3 Σ",
             Method::Numeric {
                 prec,
@@ -1393,7 +1351,7 @@ fn run_b6(_cfg: &Config) -> Findings {
     let vd_ok = known.iter().all(|(d, v)| {
         Tol::scalar(prec).accepts(&Float::with_val(prec, ball_volume(*d, prec, false) - v), v)
     });
-    let vd_check = verdict_check(
+    let vd_check = checked(
         "V_d = π^{d/2}/Γ(d/2+1) against V₁ = 2, V₂ = π, V₃ = 4π/3",
         Method::Numeric {
             prec,
@@ -1488,7 +1446,7 @@ fn run_b7(cfg: &Config) -> Findings {
     let all_zero = iso1.is_zero() && iso4.is_zero() && aniso.is_zero();
     f.propositions.push(
         Proposition::new(Role::Precise, "VICReg (variance + covariance): minimised (value 0) by every diagonal C with variances ≥ 1 − 10⁻⁴: isotropic cI for any c ≥ 1 − 10⁻⁴, and anisotropic diag(1, 4, 9) alike", r"v+c=0\iff C\text{ diagonal},\ C_{jj}\ge1-10^{-4}")
-            .with(verdict_check("batches with C = I, 4I, diag(1,4,9)", Method::Numeric { prec, cases: 3, seed: None }, if all_zero { Ok("v + c = 0 at all three".into()) } else { Err(format!("{iso1:.3e}, {iso4:.3e}, {aniso:.3e}")) })),
+            .with(checked("batches with C = I, 4I, diag(1,4,9)", Method::Numeric { prec, cases: 3, seed: None }, if all_zero { Ok("v + c = 0 at all three".into()) } else { Err(format!("{iso1:.3e}, {iso4:.3e}, {aniso:.3e}")) })),
     );
     f.propositions.push(
         Proposition::new(Role::Precise, "coding rate R_ε at fixed trace T: unique maximiser (T/d)I; unconstrained: no maximiser", r"\arg\max_{\mathrm{tr}\Sigma=T}R_\varepsilon=\tfrac TdI")
@@ -1506,7 +1464,7 @@ fn run_b7(cfg: &Config) -> Findings {
     let decreasing = cim(1) > cim(100) && cim(100) > cim(10_000);
     f.propositions.push(
         Proposition::new(Role::Precise, "CorInfoMax's −(1/d) log det(R + εI): no minimiser without a scale constraint (it decreases along tI); at fixed trace its minimiser is isotropic (B1)", r"-\tfrac1d\log\det(tI+\varepsilon I)\downarrow-\infty")
-            .with(verdict_check("R = tI, t = 1, 10², 10⁴", Method::Numeric { prec, cases: 3, seed: None }, if decreasing { Ok(format!("{:.4}, {:.4}, {:.4}", cim(1), cim(100), cim(10_000))) } else { Err("not decreasing".into()) }))
+            .with(checked("R = tI, t = 1, 10², 10⁴", Method::Numeric { prec, cases: 3, seed: None }, if decreasing { Ok(format!("{:.4}, {:.4}, {:.4}", cim(1), cim(100), cim(10_000))) } else { Err("not decreasing".into()) }))
             .with(am_gm_property(cfg, AmGm::Det, cfg.cases / 4)),
     );
     f.mutants.push(Mutant {
@@ -1514,7 +1472,7 @@ fn run_b7(cfg: &Config) -> Findings {
         description:
             "VICReg's variance + covariance terms are minimised only by isotropic covariances"
                 .into(),
-        checks: vec![verdict_check(
+        checks: vec![checked(
             "batch with C = diag(1, 4, 9)",
             Method::Numeric {
                 prec,

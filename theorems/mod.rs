@@ -4,6 +4,46 @@
 //! [`catalogue`] lists every claim with the function that produces its findings; [`run`] turns
 //! findings into a report with a computed verdict.
 
+use crate::claim::{Check, Method, Outcome};
+use crate::sym::SymError;
+
+/// Runs a symbolic job on the symbolica worker; without the `symbolic` feature it evaluates to
+/// `Err(SymError::Unavailable)` and the job is not compiled.
+#[cfg(feature = "symbolic")]
+macro_rules! sym_job {
+    ($($body:tt)*) => {
+        crate::sym::run(move || { $($body)* })
+    };
+}
+#[cfg(not(feature = "symbolic"))]
+macro_rules! sym_job {
+    ($($body:tt)*) => {
+        Err::<_, crate::sym::SymError>(crate::sym::SymError::Unavailable)
+    };
+}
+
+/// A check from a symbolic job's answer: holds, fails with the counterexample, or not run.
+pub fn sym_check(name: &str, method: Method, r: Result<Result<String, String>, SymError>) -> Check {
+    let outcome = match r {
+        Ok(Ok(s)) => Outcome::Holds(s),
+        Ok(Err(s)) => Outcome::Fails(s),
+        Err(e) => Outcome::NotRun(e.to_string()),
+    };
+    Check::new(name, method, outcome)
+}
+
+/// A check from a computed result: `Ok(detail)` holds, `Err(counterexample)` fails.
+pub fn checked(name: impl Into<String>, method: Method, r: Result<String, String>) -> Check {
+    Check::new(
+        name,
+        method,
+        match r {
+            Ok(s) => Outcome::Holds(s),
+            Err(s) => Outcome::Fails(s),
+        },
+    )
+}
+
 pub mod entropy;
 pub mod isotropy;
 pub mod taylor;

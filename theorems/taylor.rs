@@ -49,7 +49,7 @@ use crate::scalar::Scalar;
 use crate::sym::SymError;
 use crate::tolerance::Tol;
 
-use super::{Config, Entry};
+use super::{Config, Entry, sym_check};
 
 /// The family's entries, in catalogue order.
 pub fn entries() -> Vec<Entry> {
@@ -176,15 +176,6 @@ impl TruncationBound {
 // ---------------------------------------------------------------------------------------------
 // Shared numeric helpers.
 // ---------------------------------------------------------------------------------------------
-
-fn to_check(name: &str, method: Method, r: Result<Result<String, String>, SymError>) -> Check {
-    let outcome = match r {
-        Ok(Ok(s)) => Outcome::Holds(s),
-        Ok(Err(s)) => Outcome::Fails(s),
-        Err(e) => Outcome::NotRun(e.to_string()),
-    };
-    Check::new(name, method, outcome)
-}
 
 /// `−log det(I + αΣ)` by Cholesky, and `p_1, p_2, p_3` by matrix products: two independent routes.
 struct Sides {
@@ -565,26 +556,6 @@ pub mod symbolic {
     }
 }
 
-#[cfg(feature = "symbolic")]
-fn sym_or_not_run<T: Send + 'static>(
-    job: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, SymError> {
-    crate::sym::run(job)
-}
-
-#[cfg(not(feature = "symbolic"))]
-macro_rules! sym_job {
-    ($($body:tt)*) => {
-        Err::<_, SymError>(SymError::Unavailable)
-    };
-}
-#[cfg(feature = "symbolic")]
-macro_rules! sym_job {
-    ($($body:tt)*) => {
-        sym_or_not_run(move || { $($body)* })
-    };
-}
-
 // ---------------------------------------------------------------------------------------------
 // A1
 // ---------------------------------------------------------------------------------------------
@@ -649,21 +620,13 @@ pub fn lemma_spectral_reduction(cfg: &Config, cases: usize) -> Check {
         }
         Ok(())
     });
-    let o = match run.describe_failure() {
-        None => Outcome::Holds(format!(
+    run.to_check(
+        "lemma: spectral reduction (Cholesky vs Jacobi vs construction)",
+        prec,
+        format!(
             "{} random PSD Σ (d ≤ 8): worst log-det residual below 2^-{}",
             run.cases, worst_bits
-        )),
-        Some(f) => Outcome::Fails(f),
-    };
-    Check::new(
-        "lemma: spectral reduction (Cholesky vs Jacobi vs construction)",
-        Method::Numeric {
-            prec,
-            cases: run.cases,
-            seed: Some(seed),
-        },
-        o,
+        ),
     )
 }
 
@@ -701,21 +664,13 @@ pub fn truncation_bound_property(
         }
         Ok(())
     });
-    let o = match run.describe_failure() {
-        None => Outcome::Holds(format!(
+    run.to_check(
+        "truncation bound on random PSD Σ",
+        prec,
+        format!(
             "{} random PSD Σ, d ≤ 8, αλ ∈ [0, 16]; closest approach to the lower bound (E + α³p₃/3)/(α³p₃/3) = {:.3e}",
             run.cases, tightest
-        )),
-        Some(f) => Outcome::Fails(f),
-    };
-    Check::new(
-        "truncation bound on random PSD Σ",
-        Method::Numeric {
-            prec,
-            cases: run.cases,
-            seed: Some(seed),
-        },
-        o,
+        ),
     )
 }
 
@@ -844,7 +799,7 @@ fn run_a1(cfg: &Config) -> Findings {
 
     // -- As written, part 1: the display is the 2nd-order Taylor polynomial of −log det(I+αΣ).
     let lemma = lemma_spectral_reduction(cfg, 200);
-    let scalar = to_check(
+    let scalar = sym_check(
         "scalar series −log(1+αx) through α^10, general term by telescoping",
         Method::Symbolic {
             scope: Scope::Exact,
@@ -872,7 +827,7 @@ fn run_a1(cfg: &Config) -> Findings {
                 SecondOrder::Notes.tex()
             ),
         )
-        .with(to_check(
+        .with(sym_check(
             &format!("series of −log det(I+αΣ), fully symbolic Σ, d ≤ {dm}"),
             Method::Symbolic {
                 scope: Scope::UpToD { d_max: dm },
@@ -894,7 +849,7 @@ fn run_a1(cfg: &Config) -> Findings {
                 SecondOrder::Notes.tex()
             ),
         )
-        .with(to_check(
+        .with(sym_check(
             &format!("series of −R_ε, fully symbolic Σ, d ≤ {dm}"),
             Method::Symbolic {
                 scope: Scope::UpToD { d_max: dm },
@@ -941,12 +896,12 @@ fn run_a1(cfg: &Config) -> Findings {
     };
     f.propositions.push(
         Proposition::new(Role::Corrected, "−R_ε = −(α/2) tr Σ + (α²/4) tr Σ² + O(α³): the display is the expansion of −2R_ε", format!(r"-R_\varepsilon(\Sigma) = {} + O(\alpha^3),\qquad -2R_\varepsilon(\Sigma) = {} + O(\alpha^3)", SecondOrder::HalfForRate.tex(), SecondOrder::Notes.tex()))
-            .with(to_check(&format!("series of −R_ε, fully symbolic Σ, d ≤ {dm}"), Method::Symbolic { scope: Scope::UpToD { d_max: dm } }, sym_job!(symbolic::second_order(SecondOrder::HalfForRate, true, dm))))
+            .with(sym_check(&format!("series of −R_ε, fully symbolic Σ, d ≤ {dm}"), Method::Symbolic { scope: Scope::UpToD { d_max: dm } }, sym_job!(symbolic::second_order(SecondOrder::HalfForRate, true, dm))))
             .with(numeric_rate_vs_form(SecondOrder::HalfForRate, prec)),
     );
     f.propositions.push(
         Proposition::new(Role::Corrected, "the whole series, its general term and its radius of convergence 1/ρ(Σ)", r"-\log\det(I+\alpha\Sigma) = \sum_{k\ge1} \frac{(-1)^k\alpha^k}{k}\,\mathrm{tr}\,\Sigma^k,\quad\text{converging for }\rho(\alpha\Sigma)<1,\ \text{diverging for }\rho(\alpha\Sigma)>1")
-            .with(to_check(&format!("coefficients through α^5, fully symbolic Σ, d ≤ {}", dm), Method::Symbolic { scope: Scope::UpToD { d_max: dm } }, sym_job!(symbolic::general_term(dm, 5))))
+            .with(sym_check(&format!("coefficients through α^5, fully symbolic Σ, d ≤ {}", dm), Method::Symbolic { scope: Scope::UpToD { d_max: dm } }, sym_job!(symbolic::general_term(dm, 5))))
             .with(scalar.clone())
             .with(radius_check(prec, 1, false)),
     );
@@ -990,7 +945,7 @@ fn run_a1(cfg: &Config) -> Findings {
             name: name.into(),
             description: format!("second-order form with {what}"),
             checks: vec![
-                to_check(
+                sym_check(
                     &format!("series of −log det(I+αΣ), fully symbolic Σ, d ≤ {dm}"),
                     Method::Symbolic {
                         scope: Scope::UpToD { d_max: dm },
@@ -1096,7 +1051,7 @@ fn certificate_check(num: i64, den: i64) -> Check {
     let r: Result<Result<(String, String), String>, SymError> =
         sym_job!(symbolic::truncation_bound(num, den));
     let name = format!("derivative certificate for −({num}/{den})x³ ≤ g(x)");
-    to_check(
+    sym_check(
         &name,
         Method::Symbolic {
             scope: Scope::Exact,
@@ -1467,14 +1422,14 @@ fn run_a2(cfg: &Config) -> Findings {
     );
 
     // Corrected.
-    let ident = to_check(
+    let ident = sym_check(
         "identity, symbolic in α and s",
         Method::Symbolic {
             scope: Scope::Exact,
         },
         sym_job!(symbolic::diagonal_identity(false)),
     );
-    let stat = to_check(
+    let stat = sym_check(
         "stationary point s* = 1/α",
         Method::Symbolic {
             scope: Scope::Exact,
@@ -1504,7 +1459,7 @@ fn run_a2(cfg: &Config) -> Findings {
         name: "minimum_at_inverse_alpha_squared".into(),
         description: "the diagonal part is minimised at Σ_jj = 1/α²".into(),
         checks: vec![
-            to_check(
+            sym_check(
                 "stationary point s* = 1/α²",
                 Method::Symbolic {
                     scope: Scope::Exact,
@@ -1518,7 +1473,7 @@ fn run_a2(cfg: &Config) -> Findings {
         name: "drops_half".into(),
         description: "the identity with α² for α²/2".into(),
         checks: vec![
-            to_check(
+            sym_check(
                 "identity, symbolic in α and s",
                 Method::Symbolic {
                     scope: Scope::Exact,
@@ -1745,18 +1700,10 @@ fn offdiag_numeric(cfg: &Config, v: OffDiag, cases: usize) -> Check {
         }
         Ok(())
     });
-    let o = match run.describe_failure() {
-        None => Outcome::Holds(format!("{} random PSD Σ, d ≤ 8, α = 3/2", run.cases)),
-        Some(fl) => Outcome::Fails(fl),
-    };
-    Check::new(
+    run.to_check(
         "off-diagonal part on random PSD Σ",
-        Method::Numeric {
-            prec,
-            cases: run.cases,
-            seed: Some(seed),
-        },
-        o,
+        prec,
+        format!("{} random PSD Σ, d ≤ 8, α = 3/2", run.cases),
     )
 }
 
@@ -1808,7 +1755,7 @@ fn vicreg_constant_numeric(cfg: &Config, power: u32) -> Check {
 fn run_a3(cfg: &Config) -> Findings {
     let dm = cfg.sym_d_max;
     let mut f = Findings::default();
-    let lemma_sym = to_check(
+    let lemma_sym = sym_check(
         &format!("lemma tr Σ² = Σ_ij Σ_ij², symbolic Σ, d ≤ {dm}"),
         Method::Symbolic {
             scope: Scope::UpToD { d_max: dm },
@@ -1825,14 +1772,14 @@ fn run_a3(cfg: &Config) -> Findings {
     );
     f.propositions.push(
         Proposition::new(Role::AsWritten, "the off-diagonal part of the second-order form is (α²/2) Σ_{i≠j} Σ_ij², zero iff the off-diagonals vanish", r"Q(\Sigma)-Q(\mathrm{diag}\,\Sigma) = \tfrac{\alpha^2}{2}\sum_{i\ne j}\Sigma_{ij}^2 \ \ge 0")
-            .with(to_check(&format!("fully symbolic Σ, d ≤ {dm}"), Method::Symbolic { scope: Scope::UpToD { d_max: dm } }, sym_job!(symbolic::offdiag_part(OffDiag::Theorem, dm))))
+            .with(sym_check(&format!("fully symbolic Σ, d ≤ {dm}"), Method::Symbolic { scope: Scope::UpToD { d_max: dm } }, sym_job!(symbolic::offdiag_part(OffDiag::Theorem, dm))))
             .with(all_d)
             .with(lemma_sym)
             .with(offdiag_numeric(cfg, OffDiag::Theorem, 300)),
     );
     f.propositions.push(
         Proposition::new(Role::AsWritten, "VICReg's covariance term is this penalty up to the positive constant (α²d/2)((B−1)/B)²", r"\tfrac{\alpha^2}{2}\sum_{i\ne j}\Sigma_{ij}^2 = \tfrac{\alpha^2 d}{2}\Big(\tfrac{B-1}{B}\Big)^2 c(Z),\quad c(Z)=\tfrac1d\sum_{i\ne j}C_{ij}^2,\ C=\tfrac{B}{B-1}\Sigma")
-            .with(to_check(&format!("symbolic Σ and t = (B−1)/B, d ≤ {dm}"), Method::Symbolic { scope: Scope::AllD { via: "entrywise: C_ij = Σ_ij/t for every pair".into() } }, sym_job!(symbolic::vicreg_constant(2, dm))))
+            .with(sym_check(&format!("symbolic Σ and t = (B−1)/B, d ≤ {dm}"), Method::Symbolic { scope: Scope::AllD { via: "entrywise: C_ij = Σ_ij/t for every pair".into() } }, sym_job!(symbolic::vicreg_constant(2, dm))))
             .with(vicreg_constant_numeric(cfg, 2)),
     );
     for (name, v, what) in [
@@ -1857,7 +1804,7 @@ fn run_a3(cfg: &Config) -> Findings {
             name: name.into(),
             description: format!("the off-diagonal part is {what}"),
             checks: vec![
-                to_check(
+                sym_check(
                     &format!("fully symbolic Σ, d ≤ {dm}"),
                     Method::Symbolic {
                         scope: Scope::UpToD { d_max: dm },
@@ -1872,7 +1819,7 @@ fn run_a3(cfg: &Config) -> Findings {
         name: "bessel_factor_once".into(),
         description: "the constant has (B−1)/B to the first power".into(),
         checks: vec![
-            to_check(
+            sym_check(
                 &format!("symbolic Σ and t, d ≤ {dm}"),
                 Method::Symbolic {
                     scope: Scope::Exact,
@@ -1999,18 +1946,10 @@ fn whitening_numeric(cfg: &Config, v: Whitening) -> Check {
         }
         Ok(())
     });
-    let o = match run.describe_failure() {
-        None => Outcome::Holds(format!("{} random PSD Σ, d ≤ 8, α = 5/2", run.cases)),
-        Some(fl) => Outcome::Fails(fl),
-    };
-    Check::new(
+    run.to_check(
         "identity on random PSD Σ",
-        Method::Numeric {
-            prec,
-            cases: run.cases,
-            seed: Some(seed),
-        },
-        o,
+        prec,
+        format!("{} random PSD Σ, d ≤ 8, α = 5/2", run.cases),
     )
 }
 
@@ -2040,8 +1979,8 @@ fn run_a4(cfg: &Config) -> Findings {
     let mut f = Findings::default();
     f.propositions.push(
         Proposition::new(Role::Precise, "the second-order form is a Frobenius distance to α⁻¹I: Q(Σ) = (α²/2)‖Σ − α⁻¹I‖²_F − d/2", r"-\alpha\,\mathrm{tr}\,\Sigma+\tfrac{\alpha^2}{2}\mathrm{tr}\,\Sigma^2 = \tfrac{\alpha^2}{2}\big\lVert\Sigma-\alpha^{-1}I\big\rVert_F^2-\tfrac d2")
-            .with(to_check(&format!("fully symbolic Σ, d ≤ {dm}"), Method::Symbolic { scope: Scope::UpToD { d_max: dm } }, sym_job!(symbolic::frobenius_identity(Whitening::Theorem, dm))))
-            .with(to_check(
+            .with(sym_check(&format!("fully symbolic Σ, d ≤ {dm}"), Method::Symbolic { scope: Scope::UpToD { d_max: dm } }, sym_job!(symbolic::frobenius_identity(Whitening::Theorem, dm))))
+            .with(sym_check(
                 "for every d, in the invariants p₁, p₂, d",
                 Method::Symbolic { scope: Scope::AllD { via: "‖Σ − cI‖²_F = tr Σ² − 2c tr Σ + c²d (tr is linear, tr I = d)".into() } },
                 sym_job!(symbolic::frobenius_identity_invariants(Whitening::Theorem)),
@@ -2143,14 +2082,14 @@ fn run_a4(cfg: &Config) -> Findings {
             name: name.into(),
             description: format!("the Frobenius identity with {what}"),
             checks: vec![
-                to_check(
+                sym_check(
                     &format!("fully symbolic Σ, d ≤ {dm}"),
                     Method::Symbolic {
                         scope: Scope::UpToD { d_max: dm },
                     },
                     sym_job!(symbolic::frobenius_identity(v, dm)),
                 ),
-                to_check(
+                sym_check(
                     "in the invariants p₁, p₂, d",
                     Method::Symbolic {
                         scope: Scope::Exact,
