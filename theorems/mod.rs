@@ -45,6 +45,7 @@ pub fn checked(name: impl Into<String>, method: Method, r: Result<String, String
 }
 
 pub mod entropy;
+pub mod gradients;
 pub mod isotropy;
 pub mod taylor;
 
@@ -86,6 +87,7 @@ pub fn catalogue() -> Vec<Entry> {
     let mut all = taylor::entries();
     all.extend(isotropy::entries());
     all.extend(entropy::entries());
+    all.extend(gradients::entries());
     all
 }
 

@@ -1,0 +1,997 @@
+//! # Family D (part): normalised vectors, the seed paper's decomposition and the InfoNCE gradient
+//!
+//! ## Main statements
+//! * `normalize_jacobian_eq_projection_div_norm` (D1): `∂(z/‖z‖)/∂z = (I − ZZᵀ)/‖z‖`, null space
+//!   `span(z)`, spectrum `{0, 1/‖z‖ (d−1 times)}`; a gradient step leaves `‖z‖` unchanged to first
+//!   order and increases it by `η²‖g‖²/(2‖z‖)` at second order.
+//! * `centre_residual_decomposition_of_unit_vectors` (D2): for unit vectors,
+//!   `‖o‖² + mean‖r‖² = 1` and `tr Σ = 1 − ‖o‖²`; de-centering forces variance in total, not in
+//!   every dimension.
+//! * `infonce_anchor_gradient_splits_into_centre_and_residual` (D3): the anchor gradient of
+//!   InfoNCE, its split into `o` (de-centering) and `Σλ̃ᵢrᵢ` (de-correlation), and its temperature
+//!   limits.
+//!
+//! ## Implementation notes
+//! The seed paper's full text is not available (`reference-implementations.md` §2): only its
+//! [derived] formulas are used, and each is checked here (256-bit finite differences, exact
+//! identities) before anything relies on it. D1's Jacobian is proved symbolically for every `d` by
+//! writing `‖z‖² = z₁² + z₂² + r`, with `r` the other coordinates' squares as one symbol.
+//!
+//! ## Source
+//! `../shared/notes.md`: the paper's abstract; *A unified framework*, item 3.
+
+use rug::Float;
+
+use crate::check::fd::{DEFAULT_STEP_LOG2, fd_tolerance, gradient, jacobian, worst_entry};
+use crate::check::observed_orders;
+use crate::claim::{Check, Claim, Findings, Method, Mutant, Nature, Proposition, Role, Scope};
+use crate::hp::Mat;
+use crate::hp::sample::Sampler;
+use crate::losses::covariance::{Centring, Divisor, covariance};
+use crate::tolerance::Tol;
+
+use super::{Config, Entry, checked, sym_check};
+
+/// The family's entries (D1–D3), in catalogue order.
+pub fn entries() -> Vec<Entry> {
+    vec![
+        Entry {
+            claim: claim_d1(),
+            run: run_d1,
+        },
+        Entry {
+            claim: claim_d2(),
+            run: run_d2,
+        },
+        Entry {
+            claim: claim_d3(),
+            run: run_d3,
+        },
+    ]
+}
+
+fn dot(a: &[Float], b: &[Float]) -> Float {
+    let prec = a[0].prec();
+    a.iter().zip(b).fold(Float::new(prec), |s, (x, y)| {
+        s + Float::with_val(prec, x * y)
+    })
+}
+
+fn norm(a: &[Float]) -> Float {
+    dot(a, a).sqrt()
+}
+
+fn normalize(z: &[Float]) -> Vec<Float> {
+    let n = norm(z);
+    z.iter()
+        .map(|x| Float::with_val(x.prec(), x / &n))
+        .collect()
+}
+
+#[cfg(feature = "symbolic")]
+pub mod symbolic {
+    use crate::sym::algebra::{self as alg, AtomCore};
+
+    /// Entries (1,1) and (1,2) of `∂(z/‖z‖)/∂z` with `‖z‖² = z1² + z2² + r` (`r` the other
+    /// coordinates, one symbol): this covers every entry for every `d ≥ 2`. `variant`: 0 the
+    /// theorem `(δ_ij − z_i z_j/s)/√s`, 1 the mutant `δ_ij/√s`, 2 the mutant `δ_ij − z_i z_j/s`.
+    pub fn jacobian_entries(variant: u8) -> Result<String, String> {
+        let s = "(z1^2+z2^2+r)";
+        let f = alg::expr(&format!("z1*{s}^(-1/2)"));
+        let d11 = alg::derivative(&f, "z1");
+        let d12 = alg::derivative(&f, "z2");
+        let (e11, e12) = match variant {
+            0 => (
+                format!("({s} - z1^2)*{s}^(-3/2)"),
+                format!("-z1*z2*{s}^(-3/2)"),
+            ),
+            1 => (format!("{s}^(-1/2)"), "0".to_string()),
+            _ => (format!("1 - z1^2*{s}^(-1)"), format!("-z1*z2*{s}^(-1)")),
+        };
+        // Fractional powers of one base are not merged by expand(): multiply through by s^(3/2).
+        let through = alg::expr(&format!("{s}^(3/2)"));
+        for (name, got, want) in [("(1,1)", &d11, e11), ("(1,2)", &d12, e12)] {
+            let diff = (&(got - &alg::expr(&want)) * &through).expand();
+            let diff = alg::normalise_rational(&diff);
+            if !diff.is_zero() {
+                return Err(format!(
+                    "entry {name}: ∂ = {}, claimed {want}",
+                    alg::plain(got)
+                ));
+            }
+        }
+        Ok("entries (1,1) and (1,2) with ‖z‖² = z1² + z2² + r: every entry, every d ≥ 2".into())
+    }
+
+    /// `mean_i ‖z_i − o‖² = mean_i ‖z_i‖² − ‖o‖²` for symbolic vectors, `B ≤ b_max`, `d ≤ d_max`.
+    pub fn centre_residual_identity(
+        b_max: usize,
+        d_max: usize,
+        squared_centre: bool,
+    ) -> Result<String, String> {
+        for b in 1..=b_max {
+            for d in 1..=d_max {
+                let z = |i: usize, j: usize| alg::expr(&format!("z{}{}", i + 1, j + 1));
+                let o: Vec<_> = (0..d)
+                    .map(|j| {
+                        let mut s = alg::expr("0");
+                        for i in 0..b {
+                            s = &s + &z(i, j);
+                        }
+                        (&s * &alg::expr(&format!("1/{b}"))).expand()
+                    })
+                    .collect();
+                let mut lhs = alg::expr("0");
+                let mut sq = alg::expr("0");
+                for i in 0..b {
+                    for (j, oj) in o.iter().enumerate() {
+                        let r = &z(i, j) - oj;
+                        lhs = &lhs + &(&r * &r);
+                        sq = &sq + &(&z(i, j) * &z(i, j));
+                    }
+                }
+                let inv_b = alg::expr(&format!("1/{b}"));
+                let o2 = o.iter().fold(alg::expr("0"), |acc, x| &acc + &(x * x));
+                let centre = if squared_centre { o2 } else { alg::expr("0") };
+                let diff = (&(&(&lhs * &inv_b) - &(&sq * &inv_b)) + &centre).expand();
+                if !diff.is_zero() {
+                    return Err(format!(
+                        "B = {b}, d = {d}: difference {}",
+                        alg::plain(&diff)
+                    ));
+                }
+            }
+        }
+        Ok(format!("polynomial identity for B ≤ {b_max}, d ≤ {d_max}"))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// D1
+// ---------------------------------------------------------------------------------------------
+
+fn claim_d1() -> Claim {
+    Claim {
+        id: "normalize_jacobian_eq_projection_div_norm",
+        label: "D1",
+        family: "gradients",
+        title: "Gradient analysis of the l2-normalised representation",
+        quote: "we introduce vector decomposition for analyzing the collapse based on the gradient analysis of the l2-normalized representation vector.",
+        place: "Paper abstract (Zhang et al., 2022)",
+        statement: r"Z=\frac{z}{\lVert z\rVert}:\quad \frac{\partial Z}{\partial z}=\frac{I-ZZ^\top}{\lVert z\rVert}",
+        nature: Nature::Interpretive,
+    }
+}
+
+/// Jacobian variants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Jacobian {
+    /// `(I − ZZᵀ)/‖z‖`.
+    Theorem,
+    /// Mutant: `I/‖z‖` (the projection dropped).
+    NoProjection,
+    /// Mutant: `I − ZZᵀ` (the `1/‖z‖` dropped).
+    NoScale,
+}
+
+impl Jacobian {
+    fn eval(self, z: &[Float]) -> Mat {
+        let d = z.len();
+        let prec = z[0].prec();
+        let n = norm(z);
+        let u = normalize(z);
+        Mat::from_fn(d, d, prec, |i, j| {
+            let delta = if i == j {
+                Float::with_val(prec, 1)
+            } else {
+                Float::new(prec)
+            };
+            let p = match self {
+                Jacobian::NoProjection => delta,
+                _ => delta - Float::with_val(prec, &u[i] * &u[j]),
+            };
+            match self {
+                Jacobian::NoScale => p,
+                _ => p / &n,
+            }
+        })
+    }
+}
+
+fn test_vectors(prec: u32) -> Vec<Vec<Float>> {
+    let mut s = Sampler::new(0xd1, prec);
+    [3usize, 6, 10]
+        .iter()
+        .map(|&d| {
+            let scale = Float::with_val(prec, d as u64) / 2u32;
+            s.unit_vector(d).into_iter().map(|x| x * &scale).collect()
+        })
+        .collect()
+}
+
+fn jacobian_fd_check(prec: u32, v: Jacobian) -> Check {
+    let tol = fd_tolerance(prec);
+    let f = |x: &[Float]| normalize(x);
+    let mut worst_bits = u32::MAX;
+    for z in test_vectors(prec) {
+        let d = z.len();
+        let fd = jacobian(&f, &z, DEFAULT_STEP_LOG2);
+        let an = v.eval(&z);
+        let (i, j, err) = worst_entry(&fd, &an);
+        let scale = Float::with_val(prec, fd.max_abs() + Float::with_val(prec, 1) / norm(&z));
+        if !tol.accepts(&err, &scale) {
+            return checked(
+                "against 256-bit Richardson central differences",
+                Method::Numeric {
+                    prec,
+                    cases: 3,
+                    seed: Some(0xd1),
+                },
+                Err(format!(
+                    "d = {d}: worst entry ({i}, {j}): finite difference {:.6e}, formula {:.6e}",
+                    fd.at(i, j),
+                    an.at(i, j)
+                )),
+            );
+        }
+        worst_bits = worst_bits.min(crate::hp::bits_below(&Float::with_val(prec, &err / &scale)));
+    }
+    checked(
+        "against 256-bit Richardson central differences",
+        Method::Numeric {
+            prec,
+            cases: 3,
+            seed: Some(0xd1),
+        },
+        Ok(format!(
+            "d = 3, 6, 10: worst entry agrees to 2^-{worst_bits} relative (tolerance {})",
+            tol.describe()
+        )),
+    )
+}
+
+/// Null space and spectrum of `J`: `Jz = 0`, eigenvalues `0` once and `1/‖z‖` `d−1` times.
+fn spectrum_check(prec: u32) -> Check {
+    let tol = Tol::linalg(prec, 10, 0);
+    for z in test_vectors(prec) {
+        let d = z.len();
+        let j = Jacobian::Theorem.eval(&z);
+        let jz: Vec<Float> = (0..d)
+            .map(|i| {
+                (0..d).fold(Float::new(prec), |s, k| {
+                    s + Float::with_val(prec, j.at(i, k) * &z[k])
+                })
+            })
+            .collect();
+        let n = norm(&z);
+        if !tol.accepts(&norm(&jz), &Float::with_val(prec, 1)) {
+            return checked(
+                "null space and spectrum",
+                Method::Numeric {
+                    prec,
+                    cases: 3,
+                    seed: Some(0xd1),
+                },
+                Err(format!("d = {d}: ‖Jz‖ = {:.3e}", norm(&jz))),
+            );
+        }
+        let e = j.sym_eigen().map_err(|e| e.to_string());
+        let Ok(e) = e else {
+            return checked(
+                "null space and spectrum",
+                Method::Numeric {
+                    prec,
+                    cases: 3,
+                    seed: Some(0xd1),
+                },
+                Err("eigendecomposition failed".into()),
+            );
+        };
+        let inv = Float::with_val(prec, 1) / &n;
+        let zero_ok = tol.accepts(&e.values[0], &inv);
+        let rest_ok = e.values[1..]
+            .iter()
+            .all(|l| tol.accepts(&Float::with_val(prec, l - &inv), &inv));
+        if !(zero_ok && rest_ok) {
+            return checked(
+                "null space and spectrum",
+                Method::Numeric {
+                    prec,
+                    cases: 3,
+                    seed: Some(0xd1),
+                },
+                Err(format!(
+                    "d = {d}: eigenvalues {:?}",
+                    e.values
+                        .iter()
+                        .map(|x| format!("{x:.4}"))
+                        .collect::<Vec<_>>()
+                )),
+            );
+        }
+    }
+    checked("null space and spectrum", Method::Numeric { prec, cases: 3, seed: Some(0xd1) }, Ok("d = 3, 6, 10: Jz = 0; eigenvalues 0 (once) and 1/‖z‖ (d − 1 times), by Jacobi at 256 bits".into()))
+}
+
+/// `L(z) = φ(z/‖z‖)` with `φ(Z) = −Z·b + ½(Z·c)²`: finite differences of the composite against
+/// `J ∇φ`.
+fn chain_rule_check(prec: u32, v: Jacobian) -> Check {
+    let tol = fd_tolerance(prec);
+    let mut s = Sampler::new(0xc4a1, prec);
+    for z in test_vectors(prec) {
+        let d = z.len();
+        let b = s.unit_vector(d);
+        let c = s.unit_vector(d);
+        let phi = |x: &[Float]| {
+            let u = normalize(x);
+            let zc = dot(&u, &c);
+            Float::with_val(prec, zc.square_ref()) / 2u32 - dot(&u, &b)
+        };
+        let fd = gradient(&phi, &z, DEFAULT_STEP_LOG2);
+        let u = normalize(&z);
+        let zc = dot(&u, &c);
+        let grad_phi: Vec<Float> = (0..d)
+            .map(|i| Float::with_val(prec, &zc * &c[i]) - &b[i])
+            .collect();
+        let j = v.eval(&z);
+        let chain: Vec<Float> = (0..d)
+            .map(|i| {
+                (0..d).fold(Float::new(prec), |acc, k| {
+                    acc + Float::with_val(prec, j.at(i, k) * &grad_phi[k])
+                })
+            })
+            .collect();
+        let err = fd
+            .iter()
+            .zip(&chain)
+            .map(|(a, b)| Float::with_val(prec, a - b).abs())
+            .fold(Float::new(prec), |m, x| if x > m { x } else { m });
+        if !tol.accepts(&err, &Float::with_val(prec, norm(&fd) + 1u32)) {
+            return checked(
+                "chain rule ∇_z L = J ∇_Z L against finite differences",
+                Method::Numeric {
+                    prec,
+                    cases: 3,
+                    seed: Some(0xc4a1),
+                },
+                Err(format!("d = {d}: largest difference {err:.3e}")),
+            );
+        }
+    }
+    checked(
+        "chain rule ∇_z L = J ∇_Z L against finite differences",
+        Method::Numeric {
+            prec,
+            cases: 3,
+            seed: Some(0xc4a1),
+        },
+        Ok("L(z) = −Z·b + ½(Z·c)², d = 3, 6, 10".into()),
+    )
+}
+
+/// A gradient step `z − ηg` with `g = ∇_z L ⟂ z`: the observed order of `‖z − ηg‖ − ‖z‖` in η
+/// and its second-order coefficient `‖g‖²/(2‖z‖)`. `claimed_order`/`claimed_sign` describe the
+/// statement checked.
+fn norm_step_check(prec: u32, claimed_order: f64, claimed_increase: bool) -> Check {
+    let z = test_vectors(prec).swap_remove(1);
+    let d = z.len();
+    let mut s = Sampler::new(0x57e9, prec);
+    let upstream = s.unit_vector(d);
+    let g: Vec<Float> = {
+        let j = Jacobian::Theorem.eval(&z);
+        (0..d)
+            .map(|i| {
+                (0..d).fold(Float::new(prec), |acc, k| {
+                    acc + Float::with_val(prec, j.at(i, k) * &upstream[k])
+                })
+            })
+            .collect()
+    };
+    let n0 = norm(&z);
+    let changes: Vec<Float> = (10..=20)
+        .map(|k| {
+            let eta = Float::with_val(prec, 1) >> k;
+            let step: Vec<Float> = z
+                .iter()
+                .zip(&g)
+                .map(|(a, b)| Float::with_val(prec, a - Float::with_val(prec, &eta * b)))
+                .collect();
+            Float::with_val(prec, norm(&step) - &n0)
+        })
+        .collect();
+    let order = *observed_orders(&changes).last().expect("orders");
+    let eta = Float::with_val(prec, 1) >> 20u32;
+    let coeff = Float::with_val(
+        prec,
+        changes.last().expect("changes") / Float::with_val(prec, eta.square_ref()),
+    );
+    let predicted = dot(&g, &g) / (n0.clone() * 2u32);
+    let increases = changes.iter().all(|c| *c > 0);
+    let detail = format!(
+        "zᵀg = {:.1e}; ‖z − ηg‖ − ‖z‖ has observed order {order:.3} in η, coefficient {coeff:.6} (‖g‖²/(2‖z‖) = {predicted:.6}), {}",
+        dot(&z, &g),
+        if increases {
+            "always an increase"
+        } else {
+            "not always an increase"
+        }
+    );
+    let ok = (order - claimed_order).abs() <= 0.01 && increases == claimed_increase;
+    checked(
+        format!(
+            "norm after a gradient step: order {claimed_order}, {}",
+            if claimed_increase {
+                "increase"
+            } else {
+                "decrease"
+            }
+        ),
+        Method::Numeric {
+            prec,
+            cases: 11,
+            seed: Some(0x57e9),
+        },
+        if ok { Ok(detail) } else { Err(detail) },
+    )
+}
+
+fn run_d1(cfg: &Config) -> Findings {
+    let prec = cfg.prec;
+    let mut f = Findings::default();
+    f.propositions.push(
+        Proposition::new(
+            Role::Precise,
+            "the Jacobian of z ↦ z/‖z‖ is (I − ZZᵀ)/‖z‖",
+            r"\frac{\partial Z}{\partial z}=\frac{1}{\lVert z\rVert}\big(I-ZZ^\top\big)",
+        )
+        .with(sym_check(
+            "symbolic, ‖z‖² = z₁² + z₂² + r",
+            Method::Symbolic {
+                scope: Scope::AllD {
+                    via: "every entry depends on z_i, z_j and the rest of ‖z‖² as one symbol"
+                        .into(),
+                },
+            },
+            sym_job!(symbolic::jacobian_entries(0)),
+        ))
+        .with(jacobian_fd_check(prec, Jacobian::Theorem)),
+    );
+    f.propositions.push(
+        Proposition::new(
+            Role::Precise,
+            "its null space is span(z); its spectrum is 0 (once) and 1/‖z‖ (d − 1 times)",
+            r"J z = 0,\qquad \mathrm{spec}(J)=\{0\}\cup\{1/\lVert z\rVert\}^{d-1}",
+        )
+        .with(spectrum_check(prec)),
+    );
+    f.propositions.push(Proposition::new(Role::Precise, "chain rule: ∇_z L = (I − ZZᵀ)∇_Z L/‖z‖ removes the component along Z and scales the rest by 1/‖z‖", r"\nabla_z\mathcal L=\frac{1}{\lVert z\rVert}\big(I-ZZ^\top\big)\nabla_Z\mathcal L").with(chain_rule_check(prec, Jacobian::Theorem)));
+    f.propositions.push(Proposition::new(Role::Precise, "a gradient step leaves ‖z‖ unchanged to first order and increases it by η²‖g‖²/(2‖z‖) at second order", r"\lVert z-\eta g\rVert=\lVert z\rVert+\frac{\eta^2\lVert g\rVert^2}{2\lVert z\rVert}+O(\eta^4),\quad z^\top g=0").with(norm_step_check(prec, 2.0, true)));
+    for (name, v, what) in [
+        (
+            "no_projection",
+            Jacobian::NoProjection,
+            "J = I/‖z‖ (the projection dropped)",
+        ),
+        (
+            "no_scale",
+            Jacobian::NoScale,
+            "J = I − ZZᵀ (the 1/‖z‖ dropped)",
+        ),
+    ] {
+        f.mutants.push(Mutant {
+            name: name.into(),
+            description: what.into(),
+            checks: vec![
+                sym_check(
+                    "symbolic",
+                    Method::Symbolic {
+                        scope: Scope::Exact,
+                    },
+                    sym_job!(symbolic::jacobian_entries(if v == Jacobian::NoProjection {
+                        1
+                    } else {
+                        2
+                    })),
+                ),
+                jacobian_fd_check(prec, v),
+                chain_rule_check(prec, v),
+            ],
+        });
+    }
+    f.mutants.push(Mutant {
+        name: "step_shrinks_norm".into(),
+        description: "a gradient step decreases ‖z‖ at second order".into(),
+        checks: vec![norm_step_check(prec, 2.0, false)],
+    });
+    f.mutants.push(Mutant {
+        name: "first_order_norm_change".into(),
+        description: "a gradient step changes ‖z‖ at first order".into(),
+        checks: vec![norm_step_check(prec, 1.0, true)],
+    });
+    f.step("\"Gradient analysis of the l2-normalised vector\" announces a method; the precise statements it rests on are below.", None);
+    f.step("Differentiating $Z_i=z_i(\\sum_kz_k^2)^{-1/2}$: $\\partial Z_i/\\partial z_j=\\delta_{ij}\\lVert z\\rVert^{-1}-z_iz_j\\lVert z\\rVert^{-3}$. symbolica checks entries (1,1) and (1,2) with $\\lVert z\\rVert^2=z_1^2+z_2^2+r$, which is every entry for every $d\\ge2$:", Some(r"\frac{\partial Z}{\partial z}=\frac{1}{\lVert z\rVert}\big(I-ZZ^\top\big)".into()));
+    f.step("$I-ZZ^\\top$ is the orthogonal projector onto $z^\\perp$: null space $\\mathrm{span}(z)$, eigenvalue 1 on the $(d-1)$-dimensional complement; scaled by $1/\\lVert z\\rVert$.", None);
+    f.step("So every gradient through a normalisation is orthogonal to $z$: $\\lVert z-\\eta g\\rVert^2=\\lVert z\\rVert^2+\\eta^2\\lVert g\\rVert^2$. The norm does not change to first order and grows at second order; with weight decay absent, norms drift up during training, which shrinks later gradients by $1/\\lVert z\\rVert$.", None);
+    f
+}
+
+// ---------------------------------------------------------------------------------------------
+// D2
+// ---------------------------------------------------------------------------------------------
+
+fn claim_d2() -> Claim {
+    Claim {
+        id: "centre_residual_decomposition_of_unit_vectors",
+        label: "D2",
+        family: "gradients",
+        title: "De-centering enforces non-zero variance in every dimension",
+        quote: "De-centering: enforces non-zero variance in every dimension (so features can't collapse to a constant).",
+        place: "A unified framework for covariance-regularized SSL, item 3 (Regularizer Ω(Σ))",
+        statement: r"\lVert o\rVert<1\ \Longrightarrow\ \Sigma_{jj}>0\ \ \forall j",
+        nature: Nature::Mathematical,
+    }
+}
+
+/// Unit vectors evenly spaced on a circle in the (e₁, e₂) plane of `R^d`: centre 0, yet every
+/// coordinate beyond the second has zero variance.
+fn planar_batch(prec: u32, b: usize, d: usize) -> Mat {
+    let two_pi = Float::with_val(prec, rug::float::Constant::Pi) * 2u32;
+    Mat::from_fn(b, d, prec, |i, j| {
+        let angle = Float::with_val(prec, &two_pi * i as u64) / b as u64;
+        match j {
+            0 => angle.cos(),
+            1 => angle.sin(),
+            _ => Float::new(prec),
+        }
+    })
+}
+
+/// `‖o‖² + mean‖r‖² = 1` and `tr Σ = 1 − ‖o‖²` on random unit batches. `variant`: 0 the theorem,
+/// 1 the mutant `‖o‖ + mean‖r‖² = 1`, 2 the mutant `tr Σ = 1 + ‖o‖²`.
+fn decomposition_numeric(prec: u32, variant: u8) -> Check {
+    let mut s = Sampler::new(0xd2, prec);
+    let tol = Tol::linalg(prec, 64, 0);
+    for case in 0..40 {
+        let d = 2 + case % 6;
+        let b = 2 + 3 * (case % 7);
+        // Unit vectors with a shared direction, so that ‖o‖ ranges over (0, 1).
+        let shared = s.unit_vector(d);
+        let w = Float::with_val(prec, case as u64) / 40u32;
+        let rows: Vec<Vec<Float>> = (0..b)
+            .map(|_| {
+                let v = s.unit_vector(d);
+                normalize(
+                    &v.iter()
+                        .zip(&shared)
+                        .map(|(x, y)| {
+                            Float::with_val(prec, x + Float::with_val(prec, y * &w) * 3u32)
+                        })
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .collect();
+        let z = Mat::from_fn(b, d, prec, |i, j| rows[i][j].clone());
+        let o: Vec<Float> = (0..d)
+            .map(|j| (0..b).fold(Float::new(prec), |a, i| a + z.at(i, j)) / b as u64)
+            .collect();
+        let o2 = dot(&o, &o);
+        let mean_r2 = (0..b).fold(Float::new(prec), |a, i| {
+            let r: Vec<Float> = (0..d)
+                .map(|j| Float::with_val(prec, z.at(i, j) - &o[j]))
+                .collect();
+            a + dot(&r, &r)
+        }) / b as u64;
+        let tr = covariance(&z, Centring::Centred, Divisor::B)
+            .expect("valid")
+            .trace()
+            .expect("square");
+        let one = Float::with_val(prec, 1);
+        let (lhs, rhs) = match variant {
+            0 => (Float::with_val(prec, &o2 + &mean_r2), one.clone()),
+            1 => (
+                Float::with_val(prec, o2.clone().sqrt() + &mean_r2),
+                one.clone(),
+            ),
+            _ => (tr.clone(), Float::with_val(prec, &o2 + 1u32)),
+        };
+        let tr_ok = variant == 2
+            || tol.accepts(
+                &Float::with_val(prec, &tr - Float::with_val(prec, 1 - &o2)),
+                &one,
+            );
+        if !tol.accepts(&Float::with_val(prec, &lhs - &rhs), &one) || !tr_ok {
+            return checked(
+                "random unit batches at 256 bits",
+                Method::Numeric {
+                    prec,
+                    cases: case + 1,
+                    seed: Some(0xd2),
+                },
+                Err(format!(
+                    "B = {b}, d = {d}, ‖o‖² = {o2:.6}: {lhs:.10} ≠ {rhs:.10}"
+                )),
+            );
+        }
+    }
+    checked(
+        "random unit batches at 256 bits",
+        Method::Numeric {
+            prec,
+            cases: 40,
+            seed: Some(0xd2),
+        },
+        Ok("40 batches, B ∈ 2…20, d ∈ 2…7, ‖o‖ across (0, 1)".into()),
+    )
+}
+
+fn every_dimension_check(prec: u32, claim_every_dimension: bool) -> Check {
+    let z = planar_batch(prec, 3, 3);
+    let sigma = covariance(&z, Centring::Centred, Divisor::B).expect("valid");
+    let o: Vec<Float> = (0..3)
+        .map(|j| (0..3).fold(Float::new(prec), |a, i| a + z.at(i, j)) / 3u32)
+        .collect();
+    let o_norm = norm(&o);
+    let decentred = o_norm < 1;
+    let s33_zero = sigma.at(2, 2).is_zero();
+    let detail = format!(
+        "three unit vectors at 120° in the (e₁, e₂) plane of R³: ‖o‖ = {:.1e} (fully de-centred), tr Σ = {:.4}, Σ₃₃ = {}",
+        o_norm,
+        sigma.trace().expect("square"),
+        sigma.at(2, 2)
+    );
+    let holds = !(decentred && s33_zero);
+    checked(
+        "a de-centred batch with a dead dimension",
+        Method::Numeric {
+            prec,
+            cases: 1,
+            seed: None,
+        },
+        if holds == claim_every_dimension {
+            Ok(detail)
+        } else {
+            Err(detail)
+        },
+    )
+}
+
+fn run_d2(cfg: &Config) -> Findings {
+    let prec = cfg.prec;
+    let mut f = Findings::default();
+    f.propositions.push(
+        Proposition::new(
+            Role::AsWritten,
+            "de-centering (‖o‖ < 1 for unit vectors) forces non-zero variance in every dimension",
+            r"\lVert o\rVert<1\Rightarrow\Sigma_{jj}>0\ \forall j",
+        )
+        .with(every_dimension_check(prec, true)),
+    );
+    f.propositions.push(
+        Proposition::new(Role::Corrected, "for unit vectors z_i = o + r_i: ‖o‖² + mean‖r_i‖² = 1, so tr Σ = 1 − ‖o‖²: de-centering forces variance in total, not in every dimension", r"\lVert o\rVert^2+\tfrac1B\sum_i\lVert r_i\rVert^2=1,\qquad \mathrm{tr}\,\Sigma=\tfrac1B\sum_i\lVert r_i\rVert^2=1-\lVert o\rVert^2")
+            .with(sym_check("mean‖z − o‖² = mean‖z‖² − ‖o‖², symbolic B ≤ 4, d ≤ 3", Method::Symbolic { scope: Scope::AllD { via: "expanding ‖z_i − o‖² and summing (Σ_i r_i = 0)".into() } }, sym_job!(symbolic::centre_residual_identity(4, 3, true))))
+            .with(decomposition_numeric(prec, 0)),
+    );
+    f.mutants.push(Mutant {
+        name: "norm_not_squared".into(),
+        description: "‖o‖ + mean‖r‖² = 1".into(),
+        checks: vec![decomposition_numeric(prec, 1)],
+    });
+    f.mutants.push(Mutant {
+        name: "trace_plus_centre".into(),
+        description: "tr Σ = 1 + ‖o‖²".into(),
+        checks: vec![
+            sym_check(
+                "symbolic, without the ‖o‖² term",
+                Method::Symbolic {
+                    scope: Scope::Exact,
+                },
+                sym_job!(symbolic::centre_residual_identity(2, 2, false)),
+            ),
+            decomposition_numeric(prec, 2),
+        ],
+    });
+    f.step("Write each unit vector as $z_i=o+r_i$ with $o=\\tfrac1B\\sum_iz_i$ (the centre) and $\\sum_ir_i=0$. Then $\\tfrac1B\\sum_i\\lVert z_i\\rVert^2=\\lVert o\\rVert^2+\\tfrac1B\\sum_i\\lVert r_i\\rVert^2$ (the cross term vanishes), and $\\lVert z_i\\rVert=1$:", Some(r"\lVert o\rVert^2+\tfrac1B\sum_i\lVert r_i\rVert^2=1,\qquad \mathrm{tr}\,\Sigma=1-\lVert o\rVert^2".into()));
+    f.step("Complete collapse is $\\lVert o\\rVert=1$ (all $r_i=0$); de-centering ($\\lVert o\\rVert<1$) is exactly positive *total* variance.", None);
+    f.step("It says nothing about how the variance is spread: three unit vectors at 120° in a plane of $\\mathbb R^3$ have $o=0$ (fully de-centred) and $\\Sigma_{33}=0$. Variance in every dimension needs the de-correlation / full-rank part (B5) as well.", None);
+    f
+}
+
+// ---------------------------------------------------------------------------------------------
+// D3
+// ---------------------------------------------------------------------------------------------
+
+fn claim_d3() -> Claim {
+    Claim {
+        id: "infonce_anchor_gradient_splits_into_centre_and_residual",
+        label: "D3",
+        family: "gradients",
+        title: "A unified perspective: how negative samples alleviate collapse",
+        quote: "This yields a unified perspective on how negative samples and SimSiam alleviate collapse.",
+        place: "Paper abstract (Zhang et al., 2022)",
+        statement: r"\frac{\partial\mathcal L_{\rm NCE}}{\partial Z_a}=\frac{1-\lambda_0}{\tau}\Big(-Z_b+o+\sum_{i\ge1}\tilde\lambda_ir_i\Big)",
+        nature: Nature::Interpretive,
+    }
+}
+
+/// A fixed InfoNCE instance: anchor, positive, `n` negatives (unit vectors in R^d).
+struct Nce {
+    a: Vec<Float>,
+    keys: Vec<Vec<Float>>, // keys[0] is the positive
+}
+
+fn nce_instance(prec: u32) -> Nce {
+    let mut s = Sampler::new(0xd3, prec);
+    let d = 5;
+    Nce {
+        a: s.unit_vector(d),
+        keys: (0..7).map(|_| s.unit_vector(d)).collect(),
+    }
+}
+
+fn nce_loss(a: &[Float], keys: &[Vec<Float>], tau: &Float) -> Float {
+    let prec = a[0].prec();
+    let logits: Vec<Float> = keys.iter().map(|k| dot(a, k) / tau).collect();
+    let m = logits
+        .iter()
+        .cloned()
+        .fold(logits[0].clone(), |x, y| if y > x { y } else { x });
+    let lse = logits
+        .iter()
+        .fold(Float::new(prec), |s, l| {
+            s + Float::with_val(prec, l - &m).exp()
+        })
+        .ln()
+        + &m;
+    lse - &logits[0]
+}
+
+fn softmax_weights(a: &[Float], keys: &[Vec<Float>], tau: &Float) -> Vec<Float> {
+    let prec = a[0].prec();
+    let logits: Vec<Float> = keys.iter().map(|k| dot(a, k) / tau).collect();
+    let m = logits
+        .iter()
+        .cloned()
+        .fold(logits[0].clone(), |x, y| if y > x { y } else { x });
+    let e: Vec<Float> = logits
+        .iter()
+        .map(|l| Float::with_val(prec, l - &m).exp())
+        .collect();
+    let z = e.iter().fold(Float::new(prec), |s, x| s + x);
+    e.into_iter().map(|x| x / &z).collect()
+}
+
+/// Gradient variants for the anchor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum NceGrad {
+    /// `−(1/τ)(Z_b − Σ_i λ_i Z_i)`.
+    Theorem,
+    /// Mutant: the `1/τ` dropped.
+    NoTemperature,
+    /// Mutant: `+(1/τ)(Z_b − Σ λ_i Z_i)`.
+    WrongSign,
+}
+
+fn nce_gradient(p: &Nce, tau: &Float, v: NceGrad) -> Vec<Float> {
+    let prec = p.a[0].prec();
+    let w = softmax_weights(&p.a, &p.keys, tau);
+    let d = p.a.len();
+    (0..d)
+        .map(|j| {
+            let mix = p.keys.iter().zip(&w).fold(Float::new(prec), |s, (k, l)| {
+                s + Float::with_val(prec, &k[j] * l)
+            });
+            let g = Float::with_val(prec, &mix - &p.keys[0][j]);
+            match v {
+                NceGrad::Theorem => g / tau,
+                NceGrad::NoTemperature => g,
+                NceGrad::WrongSign => -g / tau,
+            }
+        })
+        .collect()
+}
+
+fn nce_gradient_check(prec: u32, v: NceGrad) -> Check {
+    let p = nce_instance(prec);
+    let tol = fd_tolerance(prec);
+    let mut lines = Vec::new();
+    for (num, den) in [(1u32, 5u32), (1, 1), (5, 1)] {
+        let tau = Float::with_val(prec, num) / den;
+        let fd = gradient(
+            &|x: &[Float]| nce_loss(x, &p.keys, &tau),
+            &p.a,
+            DEFAULT_STEP_LOG2,
+        );
+        let an = nce_gradient(&p, &tau, v);
+        let (jmax, err) = fd
+            .iter()
+            .zip(&an)
+            .enumerate()
+            .map(|(j, (a, b))| (j, Float::with_val(prec, a - b).abs()))
+            .fold((0, Float::new(prec)), |m, x| if x.1 > m.1 { x } else { m });
+        if !tol.accepts(&err, &Float::with_val(prec, norm(&fd) + 1u32)) {
+            return checked(
+                "anchor gradient against 256-bit finite differences",
+                Method::Numeric {
+                    prec,
+                    cases: 3,
+                    seed: Some(0xd3),
+                },
+                Err(format!(
+                    "τ = {num}/{den}: worst component {jmax}: finite difference {:.6e}, formula {:.6e}",
+                    fd[jmax], an[jmax]
+                )),
+            );
+        }
+        lines.push(format!("τ = {num}/{den}"));
+    }
+    checked(
+        "anchor gradient against 256-bit finite differences",
+        Method::Numeric {
+            prec,
+            cases: 3,
+            seed: Some(0xd3),
+        },
+        Ok(format!(
+            "d = 5, 6 negatives, {}: agree within {}",
+            lines.join(", "),
+            tol.describe()
+        )),
+    )
+}
+
+/// The split: `−(1/τ)(Z_b − Σλ_iZ_i) = ((1−λ₀)/τ)(−Z_b + o + Σ_{i≥1} λ̃_i r_i)` with `r_i = Z_i − o`,
+/// `λ̃_i = λ_i/(1−λ₀)`; `renormalised = false` is the mutant using `λ_i` in place of `λ̃_i`.
+fn split_check(prec: u32, renormalised: bool) -> Check {
+    let p = nce_instance(prec);
+    let tau = Float::with_val(prec, 1) / 5u32;
+    let d = p.a.len();
+    let w = softmax_weights(&p.a, &p.keys, &tau);
+    let negs = &p.keys[1..];
+    let o: Vec<Float> = (0..d)
+        .map(|j| negs.iter().fold(Float::new(prec), |s, k| s + &k[j]) / negs.len() as u64)
+        .collect();
+    let one_minus = Float::with_val(prec, 1 - &w[0]);
+    let tilde: Vec<Float> = w[1..]
+        .iter()
+        .map(|l| {
+            if renormalised {
+                Float::with_val(prec, l / &one_minus)
+            } else {
+                l.clone()
+            }
+        })
+        .collect();
+    let grad = nce_gradient(&p, &tau, NceGrad::Theorem);
+    let split: Vec<Float> = (0..d)
+        .map(|j| {
+            let res = negs.iter().zip(&tilde).fold(Float::new(prec), |s, (k, t)| {
+                s + Float::with_val(prec, Float::with_val(prec, &k[j] - &o[j]) * t)
+            });
+            Float::with_val(prec, &one_minus / &tau)
+                * (Float::with_val(prec, &o[j] - &p.keys[0][j]) + res)
+        })
+        .collect();
+    let err = grad
+        .iter()
+        .zip(&split)
+        .map(|(a, b)| Float::with_val(prec, a - b).abs())
+        .fold(Float::new(prec), |m, x| if x > m { x } else { m });
+    let ok = Tol::scalar(prec).accepts(&err, &Float::with_val(prec, norm(&grad) + 1u32));
+    checked(
+        "split into centre and residual parts, 256-bit",
+        Method::Numeric {
+            prec,
+            cases: 1,
+            seed: Some(0xd3),
+        },
+        if ok {
+            Ok(format!(
+                "τ = 0.2: the two forms agree within {}",
+                Tol::scalar(prec).describe()
+            ))
+        } else {
+            Err(format!("largest component difference {err:.3e}"))
+        },
+    )
+}
+
+/// High temperature: `‖Σλ̃_i r_i‖` against τ (o = the negatives' mean, so the limit is 0), with the
+/// observed order in `1/τ`; low temperature: `1 − max λ̃` against τ. `claim_high_concentrates`: the
+/// mutant "at high temperature the weights concentrate on the hardest negative".
+fn temperature_limits(prec: u32, claim_high_concentrates: bool) -> Check {
+    let p = nce_instance(prec);
+    let d = p.a.len();
+    let negs = &p.keys[1..];
+    let o: Vec<Float> = (0..d)
+        .map(|j| negs.iter().fold(Float::new(prec), |s, k| s + &k[j]) / negs.len() as u64)
+        .collect();
+    // λ̃ = λ_i/(1−λ₀) is the softmax over the negatives alone; computing it that way avoids the
+    // cancellation in 1 − λ₀ when the positive takes almost all the weight (small τ).
+    let tilde = |tau: &Float| softmax_weights(&p.a, negs, tau);
+    let residual_part = |tau: &Float| {
+        let t = tilde(tau);
+        let v: Vec<Float> = (0..d)
+            .map(|j| {
+                negs.iter().zip(&t).fold(Float::new(prec), |s, (k, w)| {
+                    s + Float::with_val(prec, Float::with_val(prec, &k[j] - &o[j]) * w)
+                })
+            })
+            .collect();
+        norm(&v)
+    };
+    let highs: Vec<Float> = [10u32, 100, 1000, 10_000]
+        .iter()
+        .map(|&t| residual_part(&Float::with_val(prec, t)))
+        .collect();
+    let high_order = *observed_orders(&highs).last().expect("orders") / 10f64.log2();
+    let max_tilde = |tau: &Float| {
+        tilde(tau)
+            .into_iter()
+            .fold(Float::new(prec), |m, x| if x > m { x } else { m })
+    };
+    // 1 − max λ̃ decays like exp(−Δ/τ), Δ the gap between the two hardest negatives' similarities.
+    let lows: Vec<Float> = [1u32, 10, 100, 1000, 10_000]
+        .iter()
+        .map(|&dd| Float::with_val(prec, 1 - max_tilde(&(Float::with_val(prec, 1) / dd))))
+        .collect();
+    let high_max = max_tilde(&Float::with_val(prec, 10_000));
+    let detail = format!(
+        "‖Σλ̃ᵢrᵢ‖ at τ = 10, 10², 10³, 10⁴: {} (order {high_order:.3} in 1/τ → 0: pure de-centering); 1 − max λ̃ at τ = 1, 10⁻¹, 10⁻², 10⁻³, 10⁻⁴: {} (the hardest negative takes all the weight); max λ̃ at τ = 10⁴: {:.6} (uniform 1/6 = 0.166667)",
+        highs
+            .iter()
+            .map(|x| format!("{x:.3e}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        lows.iter()
+            .map(|x| format!("{x:.3e}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        high_max
+    );
+    let low_ok =
+        lows.windows(2).all(|w| w[1] < w[0]) && lows[4] < Float::with_val(prec, 1) >> 20u32;
+    let limits_ok = (high_order - 1.0).abs() <= 0.01 && low_ok;
+    let high_concentrates = high_max > Float::with_val(prec, 1) / 2u32;
+    let ok = limits_ok && (high_concentrates == claim_high_concentrates);
+    checked(
+        "temperature limits, shown numerically",
+        Method::Numeric {
+            prec,
+            cases: 7,
+            seed: Some(0xd3),
+        },
+        if ok { Ok(detail) } else { Err(detail) },
+    )
+}
+
+fn run_d3(cfg: &Config) -> Findings {
+    let prec = cfg.prec;
+    let mut f = Findings::default();
+    f.propositions.push(Proposition::new(Role::Precise, "the InfoNCE gradient with respect to the anchor is −(1/τ)(Z_b − Σ_i λ_i Z_i), λ the softmax weights (positive included)", r"\frac{\partial\mathcal L}{\partial Z_a}=-\frac1\tau\Big(Z_b-\sum_{i=0}^N\lambda_iZ_i\Big),\quad \lambda_i=\frac{e^{Z_a\cdot Z_i/\tau}}{\sum_je^{Z_a\cdot Z_j/\tau}}").with(nce_gradient_check(prec, NceGrad::Theorem)));
+    f.propositions.push(Proposition::new(Role::Precise, "it splits into a de-centering part o and a de-correlation part Σ λ̃_i r_i (λ̃_i = λ_i/(1−λ₀), r_i = Z_i − o)", r"=\frac{1-\lambda_0}{\tau}\Big(-Z_b+\underbrace{o}_{\text{de-centering}}+\underbrace{\textstyle\sum_{i\ge1}\tilde\lambda_ir_i}_{\text{de-correlation}}\Big)").with(split_check(prec, true)));
+    f.propositions.push(Proposition::new(Role::Precise, "as τ → ∞ the weights become uniform and the residual part vanishes (pure de-centering); as τ → 0 the weight concentrates on the hardest negative", r"\tau\to\infty:\ \tilde\lambda_i\to\tfrac1N,\ \textstyle\sum\tilde\lambda_ir_i\to\bar r=0;\qquad \tau\to0:\ \tilde\lambda\to e_{\arg\max_iZ_a\cdot Z_i}").with(temperature_limits(prec, false)));
+    f.mutants.push(Mutant {
+        name: "no_temperature".into(),
+        description: "the gradient without the factor 1/τ".into(),
+        checks: vec![nce_gradient_check(prec, NceGrad::NoTemperature)],
+    });
+    f.mutants.push(Mutant {
+        name: "wrong_sign".into(),
+        description: "+(1/τ)(Z_b − Σλ_iZ_i)".into(),
+        checks: vec![nce_gradient_check(prec, NceGrad::WrongSign)],
+    });
+    f.mutants.push(Mutant {
+        name: "weights_not_renormalised".into(),
+        description: "the split with λ_i in place of λ̃_i".into(),
+        checks: vec![split_check(prec, false)],
+    });
+    f.mutants.push(Mutant {
+        name: "high_temperature_concentrates".into(),
+        description: "at high temperature the weight concentrates on the hardest negative".into(),
+        checks: vec![temperature_limits(prec, true)],
+    });
+    f.step("\"A unified perspective\" is the paper's reading; the precise statements are the gradient, its split and its limits, all [derived] in `reference-implementations.md` §2.2 and checked here before use.", None);
+    f.step("With logits $Z_a\\cdot Z_i/\\tau$, the softmax cross-entropy gives the gradient (256-bit finite differences agree at $\\tau=0.2, 1, 5$); since $\\sum_{i\\ge1}\\tilde\\lambda_i=1$, any centre $o$ splits $\\sum_{i\\ge1}\\tilde\\lambda_iZ_i=o+\\sum_{i\\ge1}\\tilde\\lambda_ir_i$.", None);
+    f.step("Descent moves $Z_a$ along $-o$ (away from the shared centre: de-centering) and away from the residuals of the negatives that resemble it most (de-correlation). At high temperature the weights are uniform, the residual part is the mean residual ($0$ when $o$ is the negatives' mean), leaving pure de-centering; at low temperature the hardest negative takes all the weight.", None);
+    f
+}
