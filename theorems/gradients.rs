@@ -22,7 +22,9 @@
 
 use rug::Float;
 
-use crate::check::fd::{DEFAULT_STEP_LOG2, fd_tolerance, gradient, jacobian, worst_entry};
+use crate::check::fd::{
+    DEFAULT_STEP_LOG2, fd_tolerance, gradient, jacobian, sym_gradient, worst_entry,
+};
 use crate::check::observed_orders;
 use crate::claim::{Check, Claim, Findings, Method, Mutant, Nature, Proposition, Role, Scope};
 use crate::hp::Mat;
@@ -46,6 +48,14 @@ pub fn entries() -> Vec<Entry> {
         Entry {
             claim: claim_d3(),
             run: run_d3,
+        },
+        Entry {
+            claim: claim_d5(),
+            run: run_d5,
+        },
+        Entry {
+            claim: claim_e2(),
+            run: run_e2,
         },
     ]
 }
@@ -993,5 +1003,426 @@ fn run_d3(cfg: &Config) -> Findings {
     f.step("\"A unified perspective\" is the paper's reading; the precise statements are the gradient, its split and its limits, all [derived] in `reference-implementations.md` §2.2 and checked here before use.", None);
     f.step("With logits $Z_a\\cdot Z_i/\\tau$, the softmax cross-entropy gives the gradient (256-bit finite differences agree at $\\tau=0.2, 1, 5$); since $\\sum_{i\\ge1}\\tilde\\lambda_i=1$, any centre $o$ splits $\\sum_{i\\ge1}\\tilde\\lambda_iZ_i=o+\\sum_{i\\ge1}\\tilde\\lambda_ir_i$.", None);
     f.step("Descent moves $Z_a$ along $-o$ (away from the shared centre: de-centering) and away from the residuals of the negatives that resemble it most (de-correlation). At high temperature the weights are uniform, the residual part is the mean residual ($0$ when $o$ is the negatives' mean), leaving pure de-centering; at low temperature the hardest negative takes all the weight.", None);
+    f
+}
+
+// ---------------------------------------------------------------------------------------------
+// D5
+// ---------------------------------------------------------------------------------------------
+
+fn claim_d5() -> Claim {
+    Claim {
+        id: "coding_rate_and_vicreg_gradients_closed_forms",
+        label: "D5",
+        family: "gradients",
+        title: "Gradients of the coding rate and of VICReg's terms through the covariance",
+        quote: "$\\nabla_\\Sigma R_\\varepsilon$ and $\\nabla_Z R_\\varepsilon$ through the covariance; the same through VICReg's terms (claims.md D5, behind B3).",
+        place: "claims.md D5 (the notes' B3 sentence: to maximize det, push all eigenvalues away from zero)",
+        statement: r"\nabla_\Sigma R_\varepsilon=\tfrac\alpha2(I+\alpha\Sigma)^{-1},\quad \nabla_ZR_\varepsilon=\tfrac{\alpha}{B}Z_c(I+\alpha\Sigma)^{-1}",
+        nature: Nature::Mathematical,
+    }
+}
+
+/// The gradients checked, with mutants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CovGrad {
+    /// `∇_Σ R_ε = (α/2)(I+αΣ)⁻¹`.
+    RateSigma,
+    /// Mutant: `α(I+αΣ)⁻¹` (the ½ dropped).
+    RateSigmaNoHalf,
+    /// `∇_Z R_ε = (α/B) Z_c (I+αΣ)⁻¹`, Σ centred with 1/B.
+    RateZ,
+    /// Mutant: `(α/B) Z (I+αΣ)⁻¹` (centring ignored).
+    RateZUncentred,
+    /// VICReg variance term: `∂v/∂Z_ij = −[1 − s_j > 0] (Z_ij − Z̄_j)/(d (B−1) s_j)`, `s_j = √(Var_j + ε)`.
+    VicVar,
+    /// Mutant: with `B` for `B − 1`.
+    VicVarBiased,
+    /// VICReg covariance term: `∇_Z c = 4/(d(B−1)) Z_c offdiag(C)`.
+    VicCov,
+    /// Mutant: factor 2 for 4.
+    VicCovHalf,
+}
+
+fn centred(z: &Mat) -> Mat {
+    let (b, d, prec) = (z.rows(), z.cols(), z.prec());
+    let means: Vec<Float> = (0..d)
+        .map(|j| (0..b).fold(Float::new(prec), |a, i| a + z.at(i, j)) / b as u64)
+        .collect();
+    Mat::from_fn(b, d, prec, |i, j| {
+        Float::with_val(prec, z.at(i, j) - &means[j])
+    })
+}
+
+fn rate_of_batch(z: &Mat, alpha: &Float) -> Float {
+    let sigma = covariance(z, Centring::Centred, Divisor::B).expect("valid");
+    sigma
+        .identity_plus(alpha)
+        .and_then(|m| m.logdet_spd())
+        .expect("SPD")
+        / 2u32
+}
+
+fn grad_check(prec: u32, g: CovGrad) -> Check {
+    use crate::losses::vicreg;
+    let tol = fd_tolerance(prec);
+    let alpha = Float::with_val(prec, 3);
+    let eps = vicreg::default_eps(prec);
+    let one = Float::with_val(prec, 1);
+    let mut s = Sampler::new(0xd5, prec);
+    let (b, d) = (6usize, 3usize);
+    // A batch with a non-zero mean and unequal scales, so that centring and the hinge both matter
+    // (the third column's std is above 1: its hinge is inactive).
+    let g0 = s.gaussian(b, d);
+    let z = Mat::from_fn(b, d, prec, |i, j| {
+        Float::with_val(
+            prec,
+            g0.at(i, j)
+                * [
+                    Float::with_val(prec, 1) / 2u32,
+                    Float::with_val(prec, 3) / 4u32,
+                    Float::with_val(prec, 3),
+                ][j]
+                    .clone(),
+        ) + Float::with_val(prec, j as u64 + 1) / 2u32
+    });
+    let (name, fd, an): (&str, Mat, Mat) = match g {
+        CovGrad::RateSigma | CovGrad::RateSigmaNoHalf => {
+            let sigma = covariance(&z, Centring::Centred, Divisor::B).expect("valid");
+            let f = |m: &Mat| {
+                m.identity_plus(&alpha)
+                    .and_then(|x| x.logdet_spd())
+                    .expect("SPD")
+                    / 2u32
+            };
+            let fd = sym_gradient(&f, &sigma, DEFAULT_STEP_LOG2);
+            let inv = sigma
+                .identity_plus(&alpha)
+                .and_then(|m| m.inverse())
+                .expect("SPD");
+            let c = if g == CovGrad::RateSigma {
+                Float::with_val(prec, &alpha / 2u32)
+            } else {
+                alpha.clone()
+            };
+            (
+                "∇_Σ R_ε against 256-bit finite differences",
+                fd,
+                inv.scale(&c),
+            )
+        }
+        _ => {
+            let f: Box<dyn Fn(&Mat) -> Float> = match g {
+                CovGrad::RateZ | CovGrad::RateZUncentred => {
+                    Box::new(|m: &Mat| rate_of_batch(m, &alpha))
+                }
+                CovGrad::VicVar | CovGrad::VicVarBiased => {
+                    Box::new(|m: &Mat| vicreg::variance_term(m, &one, &eps).expect("valid"))
+                }
+                _ => Box::new(|m: &Mat| vicreg::covariance_term(m).expect("valid")),
+            };
+            let flat: Vec<Float> = (0..b * d).map(|k| z.at(k / d, k % d).clone()).collect();
+            let fg = gradient(
+                &|x: &[Float]| f(&Mat::from_fn(b, d, prec, |i, j| x[i * d + j].clone())),
+                &flat,
+                DEFAULT_STEP_LOG2,
+            );
+            let fd = Mat::from_fn(b, d, prec, |i, j| fg[i * d + j].clone());
+            let zc = centred(&z);
+            let an = match g {
+                CovGrad::RateZ | CovGrad::RateZUncentred => {
+                    let sigma = covariance(&z, Centring::Centred, Divisor::B).expect("valid");
+                    let inv = sigma
+                        .identity_plus(&alpha)
+                        .and_then(|m| m.inverse())
+                        .expect("SPD");
+                    let base = if g == CovGrad::RateZ { &zc } else { &z };
+                    base.mul(&inv)
+                        .expect("shapes")
+                        .scale(&(Float::with_val(prec, &alpha / b as u64)))
+                }
+                CovGrad::VicVar | CovGrad::VicVarBiased => {
+                    let div = if g == CovGrad::VicVar { b - 1 } else { b };
+                    let var: Vec<Float> = (0..d)
+                        .map(|j| {
+                            (0..b).fold(Float::new(prec), |a, i| {
+                                a + Float::with_val(prec, zc.at(i, j).square_ref())
+                            }) / (b - 1) as u64
+                        })
+                        .collect();
+                    Mat::from_fn(b, d, prec, |i, j| {
+                        let sj = Float::with_val(prec, &var[j] + &eps).sqrt();
+                        if sj >= 1 {
+                            Float::new(prec)
+                        } else {
+                            -Float::with_val(
+                                prec,
+                                zc.at(i, j) / Float::with_val(prec, &sj * (d * div) as u64),
+                            )
+                        }
+                    })
+                }
+                _ => {
+                    let c = covariance(&z, Centring::Centred, Divisor::BMinusOne).expect("valid");
+                    let off = Mat::from_fn(d, d, prec, |i, j| {
+                        if i == j {
+                            Float::new(prec)
+                        } else {
+                            c.at(i, j).clone()
+                        }
+                    });
+                    let k = if g == CovGrad::VicCov { 4u32 } else { 2u32 };
+                    zc.mul(&off)
+                        .expect("shapes")
+                        .scale(&(Float::with_val(prec, k) / ((d * (b - 1)) as u64)))
+                }
+            };
+            let name = match g {
+                CovGrad::RateZ | CovGrad::RateZUncentred => {
+                    "∇_Z R_ε through the centred covariance, finite differences"
+                }
+                CovGrad::VicVar | CovGrad::VicVarBiased => {
+                    "∇_Z of VICReg's variance term, finite differences"
+                }
+                _ => "∇_Z of VICReg's covariance term, finite differences",
+            };
+            (name, fd, an)
+        }
+    };
+    let (i, j, err) = worst_entry(&fd, &an);
+    let scale = Float::with_val(prec, fd.max_abs() + 1u32);
+    let method = Method::Numeric {
+        prec,
+        cases: fd.rows() * fd.cols(),
+        seed: Some(0xd5),
+    };
+    if tol.accepts(&err, &scale) {
+        checked(
+            name,
+            method,
+            Ok(format!(
+                "B = {b}, d = {d} (batch mean ≠ 0, one hinge inactive): worst entry ({i}, {j}) agrees within {}",
+                tol.describe()
+            )),
+        )
+    } else {
+        checked(
+            name,
+            method,
+            Err(format!(
+                "worst entry ({i}, {j}): finite difference {:.6e}, formula {:.6e}",
+                fd.at(i, j),
+                an.at(i, j)
+            )),
+        )
+    }
+}
+
+fn run_d5(cfg: &Config) -> Findings {
+    let prec = cfg.prec;
+    let mut f = Findings::default();
+    f.propositions.push(
+        Proposition::new(
+            Role::AsWritten,
+            "∇_Σ R_ε = (α/2)(I + αΣ)⁻¹",
+            r"\nabla_\Sigma\,\tfrac12\log\det(I+\alpha\Sigma)=\tfrac\alpha2(I+\alpha\Sigma)^{-1}",
+        )
+        .with(grad_check(prec, CovGrad::RateSigma)),
+    );
+    f.propositions.push(Proposition::new(Role::AsWritten, "∇_Z R_ε = (α/B) Z_c (I + αΣ)⁻¹ through the centred 1/B covariance (the centring's own Jacobian drops out because Z_c's columns sum to 0)", r"\nabla_ZR_\varepsilon=\tfrac2BZ_c\,\nabla_\Sigma R_\varepsilon=\tfrac\alpha BZ_c(I+\alpha\Sigma)^{-1}").with(grad_check(prec, CovGrad::RateZ)));
+    f.propositions.push(Proposition::new(Role::AsWritten, "VICReg variance term: ∂v/∂Z_ij = −[s_j < 1](Z_ij − Z̄_j)/(d(B−1)s_j), s_j = √(Var_j + 10⁻⁴)", r"\frac{\partial v}{\partial Z_{ij}}=-\mathbb 1[s_j<1]\,\frac{Z_{ij}-\bar Z_j}{d(B-1)s_j}").with(grad_check(prec, CovGrad::VicVar)));
+    f.propositions.push(
+        Proposition::new(
+            Role::AsWritten,
+            "VICReg covariance term: ∇_Z c = 4/(d(B−1)) Z_c offdiag(C)",
+            r"\nabla_Zc=\frac{4}{d(B-1)}Z_c\,\mathrm{offdiag}(C),\quad C=\tfrac{Z_c^\top Z_c}{B-1}",
+        )
+        .with(grad_check(prec, CovGrad::VicCov)),
+    );
+    for (name, g, what) in [
+        (
+            "sigma_gradient_no_half",
+            CovGrad::RateSigmaNoHalf,
+            "∇_Σ R_ε = α(I+αΣ)⁻¹",
+        ),
+        (
+            "centring_ignored",
+            CovGrad::RateZUncentred,
+            "∇_Z R_ε = (α/B) Z (I+αΣ)⁻¹ with the uncentred Z",
+        ),
+        (
+            "variance_biased",
+            CovGrad::VicVarBiased,
+            "the variance-term gradient with B for B − 1",
+        ),
+        (
+            "covariance_factor_two",
+            CovGrad::VicCovHalf,
+            "∇_Z c = 2/(d(B−1)) Z_c offdiag(C)",
+        ),
+    ] {
+        f.mutants.push(Mutant {
+            name: name.into(),
+            description: what.into(),
+            checks: vec![grad_check(prec, g)],
+        });
+    }
+    f.step("$R_\\varepsilon=\\tfrac12\\log\\det(I+\\alpha\\Sigma)$ has differential $\\tfrac\\alpha2\\mathrm{tr}((I+\\alpha\\Sigma)^{-1}d\\Sigma)$, so its gradient on symmetric matrices is $\\tfrac\\alpha2(I+\\alpha\\Sigma)^{-1}$: eigen-weights $\\tfrac\\alpha2/(1+\\alpha\\lambda_i)$, largest on the smallest eigenvalues (B3).", None);
+    f.step("Through $\\Sigma=\\tfrac1BZ_c^\\top Z_c$: $d\\Sigma=\\tfrac1B(dZ_c^\\top Z_c+Z_c^\\top dZ_c)$ and $dZ_c=(I-\\tfrac1B\\mathbf 1\\mathbf 1^\\top)dZ$; because $\\mathbf 1^\\top Z_c=0$ the centring projector drops out, giving $\\nabla_Z=\\tfrac2BZ_c\\nabla_\\Sigma$.", None);
+    f.step("VICReg's terms, per branch as in the official code (unbiased variance, $\\epsilon=10^{-4}$ inside the root): the hinge passes gradient only for coordinates with $s_j<1$, scaled by $1/s_j$; the covariance term's gradient is $Z_c$ times the off-diagonal part of $C$. All four closed forms agree with 256-bit finite differences on a batch with non-zero mean and one inactive hinge.", None);
+    f
+}
+
+// ---------------------------------------------------------------------------------------------
+// E2
+// ---------------------------------------------------------------------------------------------
+
+fn claim_e2() -> Claim {
+    Claim {
+        id: "logdet_of_covariance_singular_when_batch_le_dim",
+        label: "E2",
+        family: "objective",
+        title: "Explicit Ω works with moderate batch sizes, without large negatives or momentum encoders",
+        quote: "Stability and robustness: explicit $\\Omega$ avoids the need for large negatives, momentum encoders, or architectural tricks; works with moderate batch sizes.",
+        place: "A unified framework for covariance-regularized SSL, item 6 (Practical consequences)",
+        statement: r"\text{explicit }\Omega(\Sigma)\Rightarrow\text{no large negatives / momentum encoders needed; moderate }B\text{ suffices}",
+        nature: Nature::Empirical,
+    }
+}
+
+/// Eigenvalues of the centred covariance of a random `B × d` batch: `B − 1` positive, the rest 0.
+fn rank_check(prec: u32, claimed_rank_b: bool) -> Check {
+    let mut s = Sampler::new(0xe2, prec);
+    let (b, d) = (4usize, 8usize);
+    let z = s.gaussian(b, d);
+    let sigma = covariance(&z, Centring::Centred, Divisor::B).expect("valid");
+    let e = sigma.sym_eigen().expect("symmetric");
+    let top = e.values.last().expect("d > 0").clone();
+    let zero_tol = Float::with_val(prec, &top >> Tol::linalg(prec, d, 0).bits);
+    let rank = e
+        .values
+        .iter()
+        .filter(|l| Float::with_val(prec, l.abs_ref()) > zero_tol)
+        .count();
+    let claimed = if claimed_rank_b { b } else { b - 1 };
+    let detail = format!(
+        "B = {b}, d = {d}: centred covariance has {rank} nonzero eigenvalues (the rest below 2^-{} of the largest)",
+        Tol::linalg(prec, d, 0).bits
+    );
+    checked(
+        format!(
+            "rank of the centred covariance = {}",
+            if claimed_rank_b { "B" } else { "B − 1" }
+        ),
+        Method::Numeric {
+            prec,
+            cases: 1,
+            seed: Some(0xe2),
+        },
+        if rank == claimed {
+            Ok(detail)
+        } else {
+            Err(detail)
+        },
+    )
+}
+
+fn run_e2(cfg: &Config) -> Findings {
+    let prec = cfg.prec;
+    let mut f = Findings::default();
+    let mut s = Sampler::new(0xe2, prec);
+    let (b, d) = (4usize, 8usize);
+    let z = s.gaussian(b, d);
+    let sigma = covariance(&z, Centring::Centred, Divisor::B).expect("valid");
+    let chol = sigma.cholesky();
+    let logdet_eps = |k: u32| {
+        let eps = Float::with_val(prec, 1) >> k;
+        sigma
+            .add(&Mat::scalar(d, &eps))
+            .and_then(|m| m.logdet_spd())
+            .expect("SPD")
+    };
+    let (l20, l40) = (logdet_eps(20), logdet_eps(40));
+    let slope =
+        (Float::with_val(prec, &l40 - &l20) / (Float::with_val(prec, 2).ln() * -20i32)).to_f64();
+    let alpha = Float::with_val(prec, 16);
+    let shifted = sigma
+        .identity_plus(&alpha)
+        .and_then(|m| m.logdet_spd())
+        .expect("SPD");
+    let batch_form = {
+        let zc = centred(&z);
+        zc.mul(&zc.transpose())
+            .expect("shapes")
+            .identity_plus(&(Float::with_val(prec, &alpha / b as u64)))
+            .and_then(|m| m.logdet_spd())
+            .expect("SPD")
+    };
+    let same =
+        Tol::linalg(prec, d, 10).accepts(&Float::with_val(prec, &shifted - &batch_form), &shifted);
+    f.propositions.push(
+        Proposition::new(
+            Role::Precise,
+            "with B ≤ d the centred covariance has rank B − 1 < d",
+            r"\mathrm{rank}\,\tfrac1BZ_c^\top Z_c\le B-1",
+        )
+        .with(rank_check(prec, false)),
+    );
+    f.propositions.push(
+        Proposition::new(Role::Precise, "so log det Σ = −∞ (Cholesky refuses it), and CorInfoMax's log det(R + εI) is dominated by (d − B + 1) log ε", r"\log\det(\Sigma+\varepsilon I)=(d-B+1)\log\varepsilon+O(1)")
+            .with(checked("B = 4, d = 8: Cholesky of Σ; slope of log det(Σ + εI) in log ε between ε = 2⁻²⁰ and 2⁻⁴⁰", Method::Numeric { prec, cases: 3, seed: Some(0xe2) }, if chol.is_err() && (slope - (d - b + 1) as f64).abs() < 0.01 { Ok(format!(
+                    "Cholesky refuses Σ ({}); slope {slope:.4} = d − B + 1 = {}",
+                    match chol.err() {
+                        Some(crate::hp::LinalgError::NotPositiveDefinite { pivot, .. }) => format!("pivot {pivot} is zero to working precision"),
+                        other => format!("{other:?}"),
+                    },
+                    d - b + 1
+                )) } else { Err(format!("slope {slope:.4}")) })),
+    );
+    f.propositions.push(
+        Proposition::new(
+            Role::Precise,
+            "log det(I + αΣ) stays finite and equals its batch-dimension form (B × B)",
+            r"\log\det(I_d+\alpha\Sigma)=\log\det\big(I_B+\tfrac\alpha BZ_cZ_c^\top\big)",
+        )
+        .with(checked(
+            "B = 4, d = 8, α = 16",
+            Method::Numeric {
+                prec,
+                cases: 1,
+                seed: Some(0xe2),
+            },
+            if same {
+                Ok(format!("both {shifted:.6}"))
+            } else {
+                Err(format!("{shifted:.6} vs {batch_form:.6}"))
+            },
+        )),
+    );
+    f.mutants.push(Mutant {
+        name: "rank_equals_batch".into(),
+        description: "the centred covariance of B samples has rank B".into(),
+        checks: vec![rank_check(prec, true)],
+    });
+    f.mutants.push(Mutant {
+        name: "epsilon_irrelevant".into(),
+        description: "log det(Σ + εI) does not depend on ε when B ≤ d".into(),
+        checks: vec![checked(
+            "ε = 2⁻²⁰ against 2⁻⁴⁰",
+            Method::Numeric {
+                prec,
+                cases: 2,
+                seed: Some(0xe2),
+            },
+            if Tol::scalar(prec).accepts(&Float::with_val(prec, &l40 - &l20), &l20) {
+                Ok("equal".into())
+            } else {
+                Err(format!("{l20:.4} vs {l40:.4}"))
+            },
+        )],
+    });
+    f.step("The sentence is about training outcomes (stability, no need for large negatives, momentum encoders or architectural tricks, moderate batch sizes): **empirical**, outside what the harness can check.", None);
+    f.step("Its mathematical part: $B$ centred samples span at most $B-1$ dimensions, so for $B\\le d$ the covariance is singular, $\\log\\det\\Sigma=-\\infty$, and a plain log-det objective is undefined; CorInfoMax's $\\log\\det(R+\\varepsilon I)$ is then dominated by $(d-B+1)\\log\\varepsilon$ (a constant in the parameters, so its gradient comes from the $B-1$ live directions, each weighted by $1/(\\lambda_i+\\varepsilon)$).", None);
+    f.step("The coding rate's $\\log\\det(I+\\alpha\\Sigma)$ stays finite for any $B$ and can be computed as a $B\\times B$ determinant (C4): this is what makes the coding rate usable at moderate batch sizes; how large $B$ must be for good representations is again empirical.", None);
     f
 }
