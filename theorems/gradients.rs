@@ -22,14 +22,18 @@
 
 use rug::Float;
 
+use super::dynamics::{self, Regime};
 use crate::check::fd::{
     DEFAULT_STEP_LOG2, fd_tolerance, gradient, jacobian, sym_gradient, worst_entry,
 };
 use crate::check::observed_orders;
-use crate::claim::{Check, Claim, Findings, Method, Mutant, Nature, Proposition, Role, Scope};
+use crate::claim::{
+    Check, Claim, Figure, Findings, Method, Mutant, Nature, Proposition, Role, Scope,
+};
 use crate::hp::Mat;
 use crate::hp::sample::Sampler;
 use crate::losses::covariance::{Centring, Divisor, covariance};
+use crate::report::plot;
 use crate::tolerance::Tol;
 
 use super::{Config, Entry, checked, sym_check};
@@ -48,6 +52,10 @@ pub fn entries() -> Vec<Entry> {
         Entry {
             claim: claim_d3(),
             run: run_d3,
+        },
+        Entry {
+            claim: claim_d4(),
+            run: run_d4,
         },
         Entry {
             claim: claim_d5(),
@@ -111,6 +119,37 @@ pub mod symbolic {
             }
         }
         Ok("entries (1,1) and (1,2) with ‖z‖² = z1² + z2² + r: every entry, every d ≥ 2".into())
+    }
+
+    /// Lagrange's identity `‖a‖²‖b‖² − (a·b)² = Σ_{i<j} (a_i b_j − a_j b_i)²` for d ≤ d_max: the
+    /// Cauchy–Schwarz certificate behind "−cos ≥ −1".
+    pub fn lagrange_identity(d_max: usize) -> Result<String, String> {
+        for d in 1..=d_max {
+            let a = |i: usize| alg::expr(&format!("a{}", i + 1));
+            let b = |i: usize| alg::expr(&format!("b{}", i + 1));
+            let (mut aa, mut bb, mut ab, mut sos) = (
+                alg::expr("0"),
+                alg::expr("0"),
+                alg::expr("0"),
+                alg::expr("0"),
+            );
+            for i in 0..d {
+                aa = &aa + &(&a(i) * &a(i));
+                bb = &bb + &(&b(i) * &b(i));
+                ab = &ab + &(&a(i) * &b(i));
+                for j in (i + 1)..d {
+                    let m = &(&a(i) * &b(j)) - &(&a(j) * &b(i));
+                    sos = &sos + &(&m * &m);
+                }
+            }
+            let diff = (&(&(&aa * &bb) - &(&ab * &ab)) - &sos).expand();
+            if !diff.is_zero() {
+                return Err(format!("d = {d}: {}", alg::plain(&diff)));
+            }
+        }
+        Ok(format!(
+            "‖a‖²‖b‖² − (a·b)² is a sum of squares for d = 1…{d_max}"
+        ))
     }
 
     /// `mean_i ‖z_i − o‖² = mean_i ‖z_i‖² − ‖o‖²` for symbolic vectors, `B ≤ b_max`, `d ≤ d_max`.
@@ -1424,5 +1463,274 @@ fn run_e2(cfg: &Config) -> Findings {
     f.step("The sentence is about training outcomes (stability, no need for large negatives, momentum encoders or architectural tricks, moderate batch sizes): **empirical**, outside what the harness can check.", None);
     f.step("Its mathematical part: $B$ centred samples span at most $B-1$ dimensions, so for $B\\le d$ the covariance is singular, $\\log\\det\\Sigma=-\\infty$, and a plain log-det objective is undefined; CorInfoMax's $\\log\\det(R+\\varepsilon I)$ is then dominated by $(d-B+1)\\log\\varepsilon$ (a constant in the parameters, so its gradient comes from the $B-1$ live directions, each weighted by $1/(\\lambda_i+\\varepsilon)$).", None);
     f.step("The coding rate's $\\log\\det(I+\\alpha\\Sigma)$ stays finite for any $B$ and can be computed as a $B\\times B$ determinant (C4): this is what makes the coding rate usable at moderate batch sizes; how large $B$ must be for good representations is again empirical.", None);
+    f
+}
+
+// ---------------------------------------------------------------------------------------------
+// D4
+// ---------------------------------------------------------------------------------------------
+
+fn claim_d4() -> Claim {
+    Claim {
+        id: "constant_map_minimises_alignment_and_collapses",
+        label: "D4",
+        family: "gradients",
+        title: "Alignment alone admits the trivial solution z ≡ constant",
+        quote: "Drives invariance but by itself admits the trivial solution $z \\equiv$ constant.",
+        place: "A unified framework for covariance-regularized SSL, item 2 (Alignment term)",
+        statement: r"\arg\min\mathcal L_{\rm align}\ni z\equiv c,\quad\text{and gradient descent on }\mathcal L_{\rm align}\text{ alone collapses}",
+        nature: Nature::Mathematical,
+    }
+}
+
+/// MSE and cosine alignment at random batches against a constant map. `cos_min_zero`: the mutant
+/// "the cosine loss's minimum is 0".
+fn constant_minimiser_check(prec: u32, cos_min_zero: bool) -> Check {
+    let mut s = Sampler::new(0xd4, prec);
+    let (b, d) = (16usize, 5usize);
+    let mut min_mse = Float::with_val(prec, f64::INFINITY);
+    let mut min_cos = Float::with_val(prec, f64::INFINITY);
+    for _ in 0..50 {
+        let z1: Vec<Vec<Float>> = (0..b).map(|_| s.unit_vector(d)).collect();
+        let z2: Vec<Vec<Float>> = z1
+            .iter()
+            .map(|v| {
+                normalize(
+                    &v.iter()
+                        .map(|x| Float::with_val(prec, x + s.normal_at(64) / 4u32))
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .collect();
+        let mse = z1.iter().zip(&z2).fold(Float::new(prec), |a, (u, v)| {
+            a + dot(
+                &u.iter()
+                    .zip(v)
+                    .map(|(x, y)| Float::with_val(prec, x - y))
+                    .collect::<Vec<_>>(),
+                &u.iter()
+                    .zip(v)
+                    .map(|(x, y)| Float::with_val(prec, x - y))
+                    .collect::<Vec<_>>(),
+            )
+        }) / b as u64;
+        let cos = -(z1
+            .iter()
+            .zip(&z2)
+            .fold(Float::new(prec), |a, (u, v)| a + dot(u, v))
+            / b as u64);
+        if mse < min_mse {
+            min_mse = mse;
+        }
+        if cos < min_cos {
+            min_cos = cos;
+        }
+    }
+    // A constant map: every sample, both views, the same unit vector c.
+    let c = s.unit_vector(d);
+    let mse_c = Float::new(prec);
+    let cos_c = -dot(&c, &c);
+    let claimed_min = if cos_min_zero {
+        Float::new(prec)
+    } else {
+        Float::with_val(prec, -1)
+    };
+    let tol = Tol::scalar(prec);
+    let ok = min_mse > mse_c
+        && min_cos > cos_c
+        && tol.accepts(
+            &Float::with_val(prec, &cos_c - &claimed_min),
+            &Float::with_val(prec, 1),
+        );
+    let detail = format!(
+        "constant map: MSE 0, −cos {:.6}; 50 random aligned-ish batches: smallest MSE {:.4e}, smallest −cos {:.6}",
+        cos_c, min_mse, min_cos
+    );
+    checked(
+        "constant map against random batches",
+        Method::Numeric {
+            prec,
+            cases: 51,
+            seed: Some(0xd4),
+        },
+        if ok { Ok(detail) } else { Err(detail) },
+    )
+}
+
+/// Alignment alone: the total variance falls below 10⁻⁶ of its start and the normalised outputs'
+/// centre reaches norm > 0.999 (complete collapse onto the bias). `claim_no_collapse`: the mutant.
+fn collapse_check(claim_no_collapse: bool) -> Check {
+    let traj = dynamics::run(Regime::AlignmentOnly, 0xd4d4);
+    let (first, last) = (&traj[0], traj.last().expect("snapshots"));
+    let collapsed = last.total_variance < first.total_variance * 1e-6 && last.centre_norm > 0.999;
+    let detail = format!(
+        "{} steps, lr {}: tr Σ_z {:.3e} → {:.3e}, effective rank {:.3} → {:.3}, centre norm {:.4} → {:.6}",
+        dynamics::STEPS,
+        dynamics::LR,
+        first.total_variance,
+        last.total_variance,
+        first.effective_rank,
+        last.effective_rank,
+        first.centre_norm,
+        last.centre_norm
+    );
+    checked(
+        "gradient descent on alignment alone (linear encoder, seed 0xd4d4)",
+        Method::Numeric {
+            prec: 53,
+            cases: dynamics::STEPS,
+            seed: Some(0xd4d4),
+        },
+        if collapsed != claim_no_collapse {
+            Ok(detail)
+        } else {
+            Err(detail)
+        },
+    )
+}
+
+/// With each regulariser: the effective rank stays above 3 (of 4) and the variance above 10⁻² of
+/// its start. `claim_collapses`: the mutant "the regulariser does not prevent collapse".
+fn regularised_check(regime: Regime, claim_collapses: bool) -> Check {
+    let traj = dynamics::run(regime, 0xd4d4);
+    let (first, last) = (&traj[0], traj.last().expect("snapshots"));
+    let healthy = last.effective_rank > 3.0
+        && last.total_variance > first.total_variance * 1e-2
+        && last.centre_norm < 0.999;
+    let detail = format!(
+        "{}: tr Σ_z {:.3e} → {:.3e}, effective rank {:.3} → {:.3}, centre norm {:.4} → {:.4}",
+        regime.name(),
+        first.total_variance,
+        last.total_variance,
+        first.effective_rank,
+        last.effective_rank,
+        first.centre_norm,
+        last.centre_norm
+    );
+    checked(
+        format!("gradient descent {}", regime.name()),
+        Method::Numeric {
+            prec: 53,
+            cases: dynamics::STEPS,
+            seed: Some(0xd4d4),
+        },
+        if healthy != claim_collapses {
+            Ok(detail)
+        } else {
+            Err(detail)
+        },
+    )
+}
+
+fn figure_d4(metric: usize) -> Figure {
+    let series: Vec<plot::Series> = Regime::ALL
+        .iter()
+        .enumerate()
+        .map(|(k, &r)| plot::Series {
+            name: r.name().into(),
+            points: dynamics::run(r, 0xd4d4)
+                .iter()
+                .map(|s| {
+                    (
+                        s.step as f64,
+                        if metric == 0 {
+                            s.effective_rank
+                        } else {
+                            s.centre_norm
+                        },
+                    )
+                })
+                .collect(),
+            colour: k,
+            dashed: false,
+        })
+        .collect();
+    let (title, y, file, range) = if metric == 0 {
+        (
+            "Effective rank of the outputs' covariance (of 4)",
+            "effective rank",
+            "constant_map_minimises_alignment_and_collapses_rank.svg",
+            (0.0, 4.2),
+        )
+    } else {
+        (
+            "Centre norm of the l2-normalised outputs (1 = complete collapse)",
+            "‖o‖",
+            "constant_map_minimises_alignment_and_collapses_centre.svg",
+            (0.0, 1.05),
+        )
+    };
+    let chart = plot::Chart {
+        title: title.into(),
+        x_label: "gradient step".into(),
+        y_label: y.into(),
+        x_range: (0.0, dynamics::STEPS as f64),
+        y_range: range,
+        series,
+    };
+    Figure {
+        file: file.into(),
+        caption: format!(
+            "{title}, over {} full-batch gradient steps (seed 0xd4d4), one curve per regime.",
+            dynamics::STEPS
+        ),
+        svg: plot::render(&chart).expect("render"),
+    }
+}
+
+fn run_d4(cfg: &Config) -> Findings {
+    let prec = cfg.prec;
+    let mut f = Findings::default();
+    f.propositions.push(
+        Proposition::new(Role::AsWritten, "a constant map is a global minimiser of the MSE alignment (value 0) and of the cosine alignment (value −1)", r"\tfrac1B\textstyle\sum_i\lVert z_i-z_i'\rVert^2\ge0,\qquad -\tfrac1B\sum_i\cos(z_i,z_i')\ge-1,\ \text{both attained by }z\equiv c")
+            .with(sym_check("Cauchy–Schwarz certificate (Lagrange's identity), d ≤ 4", Method::Symbolic { scope: Scope::UpToD { d_max: 4 } }, sym_job!(symbolic::lagrange_identity(4))))
+            .with(constant_minimiser_check(prec, false)),
+    );
+    f.propositions.push(
+        Proposition::new(
+            Role::AsWritten,
+            "plain gradient descent on alignment alone collapses a simple encoder to a constant",
+            r"W_t\to0,\ z\to b\ \text{(constant)}",
+        )
+        .with(collapse_check(false)),
+    );
+    for r in [Regime::VicReg, Regime::CodingRate, Regime::CorInfoMax] {
+        f.propositions.push(
+            Proposition::new(
+                Role::Precise,
+                format!(
+                    "adding {} prevents the collapse",
+                    r.name().trim_start_matches("+ ")
+                ),
+                r"\text{effective rank} > 3,\ \mathrm{tr}\,\Sigma_z\ \text{stays away from }0",
+            )
+            .with(regularised_check(r, false)),
+        );
+    }
+    f.mutants.push(Mutant {
+        name: "cosine_minimum_zero".into(),
+        description: "the cosine alignment's minimum is 0".into(),
+        checks: vec![constant_minimiser_check(prec, true)],
+    });
+    f.mutants.push(Mutant {
+        name: "alignment_keeps_variance".into(),
+        description: "gradient descent on alignment alone keeps the outputs' variance".into(),
+        checks: vec![collapse_check(true)],
+    });
+    f.mutants.push(Mutant {
+        name: "vicreg_does_not_help".into(),
+        description: "VICReg's variance/covariance terms do not prevent collapse".into(),
+        checks: vec![regularised_check(Regime::VicReg, true)],
+    });
+    f.mutants.push(Mutant {
+        name: "coding_rate_does_not_help".into(),
+        description: "the coding rate does not prevent collapse".into(),
+        checks: vec![regularised_check(Regime::CodingRate, true)],
+    });
+    f.step("MSE alignment is a mean of squared norms, $\\ge0$, and 0 when both views map to the same point; cosine alignment is $\\ge-1$ by Cauchy–Schwarz (Lagrange's identity, symbolica), with $-1$ when both views map to the same direction. A constant map attains both minima for every input: a global minimiser that carries no information.", None);
+    f.step(&format!("Dynamics: $z=Wx+b$, $W\\in\\mathbb R^{{4\\times8}}$, $x\\sim\\mathcal N(0,I_8)$, views $x+0.5\\,n$, {} samples, {} full-batch steps at learning rate {}. The alignment gradient is $\\tfrac2BW\\sum_i\\delta_i\\delta_i^\\top$ with $\\delta_i$ the view difference: it shrinks $W$ in every direction the noise reaches (all of them), so $W\\to0$ and $z\\to b$, a constant; the bias is untouched because it cancels in the alignment. The normalised outputs' centre norm goes to 1.", dynamics::BATCH, dynamics::STEPS, dynamics::LR), None);
+    f.step("Each regulariser of the notes, added with weight 1 on each view's centred covariance (VICReg's official variance and covariance terms; $-R_\\varepsilon$ with $\\alpha=8$; CorInfoMax's $-\\log\\det(\\Sigma+10^{-3}I)$), holds the effective rank near 4 and the variance away from 0. The dynamics are plain IEEE arithmetic with no library calls and a seeded sampler: the same seed gives the same trajectories, identical on every machine to the printed precision (matrix products may differ in the last bits where a CPU fuses multiply-adds).", None);
+    f.figures.push(figure_d4(0));
+    f.figures.push(figure_d4(1));
     f
 }

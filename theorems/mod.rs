@@ -44,6 +44,7 @@ pub fn checked(name: impl Into<String>, method: Method, r: Result<String, String
     )
 }
 
+pub mod dynamics;
 pub mod entropy;
 pub mod gradients;
 pub mod isotropy;
