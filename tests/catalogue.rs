@@ -69,7 +69,7 @@ fn catalogue_is_complete() {
     let labels: Vec<&str> = reports().iter().map(|r| r.claim.label).collect();
     let want = [
         "A1", "A2", "A3", "A4", "B1", "B2", "B3", "B4", "B5", "B6", "B7", "C1", "C2", "C3", "C4",
-        "C5", "D1", "D2", "D3", "D4", "D5", "E2",
+        "C5", "D1", "D2", "D3", "D4", "D5", "E1", "E2",
     ];
     for l in want {
         assert!(labels.contains(&l), "{l} missing");

@@ -62,6 +62,10 @@ pub fn entries() -> Vec<Entry> {
             run: run_d5,
         },
         Entry {
+            claim: claim_e1(),
+            run: run_e1,
+        },
+        Entry {
             claim: claim_e2(),
             run: run_e2,
         },
@@ -1732,5 +1736,307 @@ fn run_d4(cfg: &Config) -> Findings {
     f.step("Each regulariser of the notes, added with weight 1 on each view's centred covariance (VICReg's official variance and covariance terms; $-R_\\varepsilon$ with $\\alpha=8$; CorInfoMax's $-\\log\\det(\\Sigma+10^{-3}I)$), holds the effective rank near 4 and the variance away from 0. The dynamics are plain IEEE arithmetic with no library calls and a seeded sampler: the same seed gives the same trajectories, identical on every machine to the printed precision (matrix products may differ in the last bits where a CPU fuses multiply-adds).", None);
     f.figures.push(figure_d4(0));
     f.figures.push(figure_d4(1));
+    f
+}
+
+// ---------------------------------------------------------------------------------------------
+// E1
+// ---------------------------------------------------------------------------------------------
+
+fn claim_e1() -> Claim {
+    Claim {
+        id: "losses_of_the_form_alignment_plus_covariance_regulariser",
+        label: "E1",
+        family: "objective",
+        title: "Every method optimizes L_align + λΩ(Σ)",
+        quote: "Core objective. Every method optimizes $\\mathcal L = \\mathcal L_{\\rm align}(z_1,z_2) + \\lambda\\,\\Omega(\\Sigma)$, where $\\Sigma$ is the batch covariance of the $d$-dimensional embeddings.",
+        place: "A unified framework for covariance-regularized SSL, item 1 (Core objective)",
+        statement: r"\forall\text{ method}:\ \mathcal L(Z_1,Z_2)=\textstyle\sum_i\ell(z_{1i},z_{2i})+\lambda\,\Omega(\Sigma_1,\Sigma_2)",
+        nature: Nature::Mathematical,
+    }
+}
+
+/// The losses compared, as in `reference-implementations.md` §1 (one batch, defaults).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method5 {
+    /// Official: 25·mse + 25·(v₁+v₂)/2 + (c₁+c₂).
+    VicReg,
+    /// EMP-SSL-style: −cos + per-view −R_ε (uncentred, eps = 0.2).
+    CodingRatePerView,
+    /// One batch, no running estimate: 250·mse − (1/d)Σ_v log det(Σ_v + εI).
+    CorInfoMax,
+    /// SimSiam with an identity predictor: −cos (no Ω).
+    SimSiam,
+    /// SimDINO (expa_type = 1): −cos − R_ε of the view-averaged features.
+    SimDino,
+    /// Barlow Twins: Σ(1 − C_ii)² + 0.0051 Σ_{i≠j} C_ij², C the cross-correlation.
+    BarlowTwins,
+    /// NT-Xent (lightly), τ = 0.5.
+    InfoNce,
+}
+
+impl Method5 {
+    pub const ALL: [Method5; 7] = [
+        Method5::VicReg,
+        Method5::CodingRatePerView,
+        Method5::CorInfoMax,
+        Method5::SimSiam,
+        Method5::SimDino,
+        Method5::BarlowTwins,
+        Method5::InfoNce,
+    ];
+    fn name(self) -> &'static str {
+        match self {
+            Method5::VicReg => "VICReg (official)",
+            Method5::CodingRatePerView => "coding rate per view (EMP-SSL / MCR²-style TCR)",
+            Method5::CorInfoMax => "CorInfoMax (one batch)",
+            Method5::SimSiam => "SimSiam (Ω ≡ 0)",
+            Method5::SimDino => "SimDINO (Σ of view-averaged features)",
+            Method5::BarlowTwins => "Barlow Twins",
+            Method5::InfoNce => "InfoNCE / NT-Xent",
+        }
+    }
+    /// Whether the loss is of the per-branch form `Σ_i ℓ(z_i, z'_i) + Ω(Σ₁, Σ₂)`.
+    fn of_the_form(self) -> bool {
+        matches!(
+            self,
+            Method5::VicReg | Method5::CodingRatePerView | Method5::CorInfoMax | Method5::SimSiam
+        )
+    }
+}
+
+fn rows_to_mat(rows: &[Vec<Float>]) -> Mat {
+    let prec = rows[0][0].prec();
+    Mat::from_fn(rows.len(), rows[0].len(), prec, |i, j| rows[i][j].clone())
+}
+
+fn batch_loss(m: Method5, z1: &[Vec<Float>], z2: &[Vec<Float>]) -> Float {
+    use crate::losses::vicreg;
+    let prec = z1[0][0].prec();
+    let (b, d) = (z1.len(), z1[0].len());
+    let (m1, m2) = (rows_to_mat(z1), rows_to_mat(z2));
+    let mse = z1.iter().zip(z2).fold(Float::new(prec), |a, (u, v)| {
+        let diff: Vec<Float> = u
+            .iter()
+            .zip(v)
+            .map(|(x, y)| Float::with_val(prec, x - y))
+            .collect();
+        a + dot(&diff, &diff)
+    }) / (b * d) as u64;
+    let neg_cos = -(z1.iter().zip(z2).fold(Float::new(prec), |a, (u, v)| {
+        a + dot(u, v) / (norm(u) * norm(v))
+    }) / b as u64);
+    let rate = |m: &Mat, alpha: &Float| {
+        covariance(m, Centring::Uncentred, Divisor::B)
+            .expect("valid")
+            .identity_plus(alpha)
+            .and_then(|x| x.logdet_spd())
+            .expect("SPD")
+            / 2u32
+    };
+    match m {
+        Method5::VicReg => {
+            let one = Float::with_val(prec, 1);
+            let eps = vicreg::default_eps(prec);
+            let v = (vicreg::variance_term(&m1, &one, &eps).expect("valid")
+                + vicreg::variance_term(&m2, &one, &eps).expect("valid"))
+                / 2u32;
+            let c = vicreg::covariance_term(&m1).expect("valid")
+                + vicreg::covariance_term(&m2).expect("valid");
+            mse * 25u32 + v * 25u32 + c
+        }
+        Method5::CodingRatePerView => {
+            let alpha = Float::with_val(prec, d as u64) * 5u32; // d/eps, eps = 0.2
+            neg_cos - (rate(&m1, &alpha) + rate(&m2, &alpha)) / 2u32
+        }
+        Method5::CorInfoMax => {
+            let eps = Float::with_val(prec, 1) / 1000u32;
+            let ld = |m: &Mat| {
+                covariance(m, Centring::Centred, Divisor::B)
+                    .expect("valid")
+                    .add(&Mat::scalar(d, &eps))
+                    .and_then(|x| x.logdet_spd())
+                    .expect("SPD")
+            };
+            mse * 250u32 - (ld(&m1) + ld(&m2)) / d as u64
+        }
+        Method5::SimSiam => neg_cos,
+        Method5::SimDino => {
+            let avg = Mat::from_fn(b, d, prec, |i, j| {
+                Float::with_val(prec, &z1[i][j] + &z2[i][j]) / 2u32
+            });
+            let alpha = Float::with_val(prec, d as u64) * 2u32; // d/eps, eps = 0.5
+            neg_cos - rate(&avg, &alpha)
+        }
+        Method5::BarlowTwins => {
+            let standardise = |m: &Mat| {
+                let c = covariance(m, Centring::Centred, Divisor::B).expect("valid");
+                let means: Vec<Float> = (0..d)
+                    .map(|j| (0..b).fold(Float::new(prec), |a, i| a + m.at(i, j)) / b as u64)
+                    .collect();
+                Mat::from_fn(b, d, prec, |i, j| {
+                    Float::with_val(prec, m.at(i, j) - &means[j]) / c.at(j, j).clone().sqrt()
+                })
+            };
+            let cc = standardise(&m1)
+                .transpose()
+                .mul(&standardise(&m2))
+                .expect("shapes")
+                .scale(&(Float::with_val(prec, 1) / b as u64));
+            let lambda = Float::with_val(prec, 51) / 10_000u32;
+            let mut on = Float::new(prec);
+            for i in 0..d {
+                on += Float::with_val(prec, Float::with_val(prec, 1 - cc.at(i, i)).square_ref());
+            }
+            on + vicreg::off_diagonal_sq(&cc) * lambda
+        }
+        Method5::InfoNce => {
+            let tau = Float::with_val(prec, 1) / 2u32;
+            let all: Vec<Vec<Float>> = z1.iter().chain(z2).map(|v| normalize(v)).collect();
+            let n = 2 * b;
+            let mut total = Float::new(prec);
+            for k in 0..n {
+                let pos = if k < b { k + b } else { k - b };
+                let logits: Vec<Float> = (0..n)
+                    .filter(|&j| j != k)
+                    .map(|j| dot(&all[k], &all[j]) / &tau)
+                    .collect();
+                let lse = logits
+                    .iter()
+                    .fold(Float::new(prec), |s, l| s + l.clone().exp())
+                    .ln();
+                total += lse - dot(&all[k], &all[pos]) / &tau;
+            }
+            total / n as u64
+        }
+    }
+}
+
+/// The four-batch combination `L(P∪Q₁) − L(P′∪Q₁) − L(P∪Q₂) + L(P′∪Q₂)`, zero for every loss of
+/// the form `Σ_i ℓ(pair_i) + Ω(Σ₁, Σ₂)` (all four batches have the same per-branch rows).
+fn four_batch_combination(m: Method5, prec: u32) -> Float {
+    let e = |x: i32, y: i32| vec![Float::with_val(prec, x), Float::with_val(prec, y)];
+    let s: Vec<Vec<Float>> = vec![e(1, 0), e(-1, 0), e(0, 1), e(0, -1)];
+    let reflect = |v: &Vec<Float>| vec![v[0].clone(), -v[1].clone()];
+    let rotate = |v: &Vec<Float>| vec![-v[1].clone(), v[0].clone()];
+    let pairs = |f: &dyn Fn(&Vec<Float>) -> Vec<Float>| {
+        s.iter().map(|z| (z.clone(), f(z))).collect::<Vec<_>>()
+    };
+    let p = pairs(&reflect);
+    let p_prime = pairs(&rotate);
+    let q1 = pairs(&|v: &Vec<Float>| v.clone());
+    let q2 = pairs(&reflect);
+    let loss = |a: &[(Vec<Float>, Vec<Float>)], b: &[(Vec<Float>, Vec<Float>)]| {
+        let all: Vec<_> = a.iter().chain(b).cloned().collect();
+        let (z1, z2): (Vec<_>, Vec<_>) = all.into_iter().unzip();
+        batch_loss(m, &z1, &z2)
+    };
+    loss(&p, &q1) - loss(&p_prime, &q1) - loss(&p, &q2) + loss(&p_prime, &q2)
+}
+
+/// `L(P ∪ Q_S) − L(P ∪ Q_T)` with `Q_S = {(z, z) : z ∈ S}`, `Q_T = {(w, w) : w ∈ T}` and `T` the
+/// set `S` turned by 45°: the two batches have the same mean and second moment in each branch (so
+/// every covariance agrees) and the added pairs have the same value under any rotation-invariant
+/// alignment (MSE, cosine), but different row distributions. Zero for every loss whose
+/// regulariser depends on the rows only through Σ.
+fn rotated_copy_combination(m: Method5, prec: u32) -> Float {
+    let e = |x: i32, y: i32| vec![Float::with_val(prec, x), Float::with_val(prec, y)];
+    let h = Float::with_val(prec, 2).sqrt().recip();
+    let t = |x: i32, y: i32| vec![Float::with_val(prec, &h * x), Float::with_val(prec, &h * y)];
+    let s: Vec<Vec<Float>> = vec![e(1, 0), e(-1, 0), e(0, 1), e(0, -1)];
+    let tt: Vec<Vec<Float>> = vec![t(1, 1), t(-1, -1), t(1, -1), t(-1, 1)];
+    let p: Vec<(Vec<Float>, Vec<Float>)> = s
+        .iter()
+        .map(|z| (z.clone(), vec![z[0].clone(), -z[1].clone()]))
+        .collect();
+    let loss = |q: &[Vec<Float>]| {
+        let all: Vec<_> = p
+            .iter()
+            .cloned()
+            .chain(q.iter().map(|w| (w.clone(), w.clone())))
+            .collect();
+        let (z1, z2): (Vec<_>, Vec<_>) = all.into_iter().unzip();
+        batch_loss(m, &z1, &z2)
+    };
+    loss(&s) - loss(&tt)
+}
+
+/// Classifies every method by its four-batch combination and compares with `classification`.
+fn form_check(prec: u32, classification: &dyn Fn(Method5) -> bool) -> Check {
+    let tol = Tol::linalg(prec, 16, 10);
+    let mut lines = Vec::new();
+    let mut wrong = Vec::new();
+    for m in Method5::ALL {
+        let delta = four_batch_combination(m, prec);
+        let rot = rotated_copy_combination(m, prec);
+        let hundred = Float::with_val(prec, 100);
+        let (z4, zr) = (tol.accepts(&delta, &hundred), tol.accepts(&rot, &hundred));
+        let zero = z4 && zr;
+        let show = |ok: bool, v: &Float| {
+            if ok {
+                "0".to_string()
+            } else {
+                format!("{v:.4e}")
+            }
+        };
+        lines.push(format!(
+            "{}: {} / {}",
+            m.name(),
+            show(z4, &delta),
+            show(zr, &rot)
+        ));
+        if zero != classification(m) {
+            wrong.push(m.name());
+        }
+    }
+    let detail = format!(
+        "four-batch / rotated-copy combinations (both zero for every loss of the form): {}",
+        lines.join("; ")
+    );
+    checked(
+        "the four-batch and rotated-copy tests at 256 bits",
+        Method::Numeric {
+            prec,
+            cases: 42,
+            seed: None,
+        },
+        if wrong.is_empty() {
+            Ok(detail)
+        } else {
+            Err(format!("misclassified {}: {detail}", wrong.join(", ")))
+        },
+    )
+}
+
+fn run_e1(cfg: &Config) -> Findings {
+    let prec = cfg.prec;
+    let mut f = Findings::default();
+    f.propositions.push(Proposition::new(Role::AsWritten, "every method (VICReg, Barlow Twins, coding rate, CorInfoMax, SimSiam, InfoNCE) is of the form Σ_i ℓ(z_i, z'_i) + λΩ(Σ)", r"\forall m:\ \mathcal L_m\in\{\textstyle\sum_i\ell+\lambda\Omega(\Sigma_1,\Sigma_2)\}").with(form_check(prec, &|_| true)));
+    f.propositions.push(Proposition::new(Role::Corrected, "exactly of the form: VICReg, the per-view coding rate (EMP-SSL, MCR²-style TCR), one-batch CorInfoMax, and SimSiam with Ω ≡ 0; not of it: Barlow Twins (cross-correlation), InfoNCE (log-sum-exp over negatives), SimDINO (Ω of the view-averaged features' Σ)", r"\{\text{VICReg},\ \text{TCR},\ \text{CorInfoMax}_{1\text{ batch}},\ \text{SimSiam}_{\Omega=0}\}\ \text{yes};\ \{\text{BT},\ \text{InfoNCE},\ \text{SimDINO}\}\ \text{no}").with(form_check(prec, &Method5::of_the_form)));
+    f.mutants.push(Mutant {
+        name: "barlow_twins_of_the_form".into(),
+        description: "Barlow Twins is of the form".into(),
+        checks: vec![form_check(prec, &|m| {
+            m.of_the_form() || m == Method5::BarlowTwins
+        })],
+    });
+    f.mutants.push(Mutant {
+        name: "infonce_of_the_form".into(),
+        description: "InfoNCE is of the form".into(),
+        checks: vec![form_check(prec, &|m| {
+            m.of_the_form() || m == Method5::InfoNce
+        })],
+    });
+    f.mutants.push(Mutant {
+        name: "vicreg_not_of_the_form".into(),
+        description: "VICReg is not of the form".into(),
+        checks: vec![form_check(prec, &|m| {
+            m.of_the_form() && m != Method5::VicReg
+        })],
+    });
+    f.step("If $\\mathcal L=\\sum_i\\ell(z_i,z_i')+\\Omega(\\Sigma_1,\\Sigma_2)$, then for four batches $P\\cup Q_1$, $P'\\cup Q_1$, $P\\cup Q_2$, $P'\\cup Q_2$ whose branches contain the same rows, $L(P\\cup Q_1)-L(P'\\cup Q_1)-L(P\\cup Q_2)+L(P'\\cup Q_2)=0$: the pair sums cancel term by term and every covariance (centred or not, any divisor) is the same.", None);
+    f.step("With $S=\\{\\pm e_1,\\pm e_2\\}$, a reflection $M$ and a quarter turn $R$ map $S$ onto itself, so $P=\\{(z,zM)\\}$, $P'=\\{(z,zR)\\}$, $Q_1=\\{(z,z)\\}$, $Q_2=\\{(z,zM)\\}$ qualify. A nonzero combination proves a loss is not of the form.", None);
+    f.step("That test cannot see a regulariser that depends on the rows through more than $\\Sigma$ (InfoNCE's log-sum-exp depends on the whole row distribution, which the four batches balance). A second test adds identical pairs $(z,z)$ from $S$ or from $T=S$ turned by $45^\\circ$: same mean and second moment, hence the same $\\Sigma$, same value under any rotation-invariant alignment (MSE, cosine), different rows. The engine found the gap itself: with the first test alone, the mutant \"InfoNCE is of the form\" survived.", None);
+    f.step("Computed at 256 bits with the reference definitions (`reference-implementations.md` §1; one batch, defaults): VICReg, the per-view coding rate and one-batch CorInfoMax give 0; SimSiam gives 0 only because it has no $\\Omega$ at all (its non-collapse comes from the predictor and stop-gradient, D4's regime is alignment only); Barlow Twins, InfoNCE and SimDINO's view-averaged expansion term do not. With running statistics, CorInfoMax's $\\Omega$ also depends on past batches.", None);
     f
 }
