@@ -385,10 +385,14 @@ impl Verdict {
     }
 }
 
+/// How far a scope reaches: a fixed dimension, then a dimension-free identity, then every `d`.
+/// A proposition reports its widest scope; a verdict reports the narrowest among its
+/// propositions, so "for all d" shows only when every as-written part reaches it.
 fn scope_rank(s: &Scope) -> usize {
     match s {
         Scope::UpToD { d_max } => *d_max,
-        Scope::AllD { .. } | Scope::Exact => usize::MAX,
+        Scope::Exact => usize::MAX - 1,
+        Scope::AllD { .. } => usize::MAX,
     }
 }
 
