@@ -1035,7 +1035,7 @@ fn run_a1(cfg: &Config) -> Findings {
         );
     }
     f.step(
-        "The bound holds for every $\\alpha\\ge0$, inside or outside the radius; the second-order form always **over**estimates $-\\log\\det$. Its relative error is small only when $\\alpha\\lambda_{\\max}\\ll1$. At the defaults of real implementations $\\alpha\\lambda$ is 2 to 5120 (table), where the form is not an approximation at all: it even has the wrong sign.",
+        "The bound holds for every $\\alpha\\ge0$, inside or outside the radius; the second-order form always **over**estimates $-\\log\\det$. Its relative error is small only when $\\alpha\\lambda_{\\max}\\ll1$. At the defaults of real implementations $\\alpha\\lambda_{\\max}$ ranges from 0.5 (MCR² self-supervised, isotropic features) to 5120 (collapsed features at SimDINO's defaults) in the table below; only the first is inside the radius, and at SimDINO's isotropic point ($\\alpha\\lambda=20$) the second-order form even has the wrong sign.",
         None,
     );
     f.figures.push(Figure {
