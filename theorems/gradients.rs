@@ -156,6 +156,39 @@ pub mod symbolic {
         ))
     }
 
+    /// The full Jacobian of `z ↦ z/‖z‖` for fully symbolic `z ∈ R^d`, `d ≤ d_max`: every entry
+    /// `∂(z_i s^(−1/2))/∂z_j` against `(δ_ij s − z_i z_j) s^(−3/2)`, `s = Σ z_k²`, multiplied through
+    /// by `s^(3/2)` (expand does not merge fractional powers of one base).
+    pub fn jacobian_full(d_max: usize) -> Result<String, String> {
+        for d in 1..=d_max {
+            let s_str = format!(
+                "({})",
+                (1..=d)
+                    .map(|k| format!("z{k}^2"))
+                    .collect::<Vec<_>>()
+                    .join("+")
+            );
+            let through = alg::expr(&format!("{s_str}^(3/2)"));
+            for i in 1..=d {
+                let f = alg::expr(&format!("z{i}*{s_str}^(-1/2)"));
+                for j in 1..=d {
+                    let got = alg::derivative(&f, &format!("z{j}"));
+                    let want = if i == j {
+                        format!("({s_str} - z{i}^2)*{s_str}^(-3/2)")
+                    } else {
+                        format!("-z{i}*z{j}*{s_str}^(-3/2)")
+                    };
+                    let diff =
+                        alg::normalise_rational(&(&(&got - &alg::expr(&want)) * &through).expand());
+                    if !diff.is_zero() {
+                        return Err(format!("d = {d}, entry ({i},{j}): {}", alg::plain(&diff)));
+                    }
+                }
+            }
+        }
+        Ok(format!("all d² entries, fully symbolic z, d = 1…{d_max}"))
+    }
+
     /// `mean_i ‖z_i − o‖² = mean_i ‖z_i‖² − ‖o‖²` for symbolic vectors, `B ≤ b_max`, `d ≤ d_max`.
     pub fn centre_residual_identity(
         b_max: usize,
@@ -507,6 +540,16 @@ fn run_d1(cfg: &Config) -> Findings {
             },
             sym_job!(symbolic::jacobian_entries(0)),
         ))
+        .with({
+            let dm = cfg.sym_d_max;
+            sym_check(
+                &format!("full Jacobian, fully symbolic z, d ≤ {dm}"),
+                Method::Symbolic {
+                    scope: Scope::UpToD { d_max: dm },
+                },
+                sym_job!(symbolic::jacobian_full(dm)),
+            )
+        })
         .with(jacobian_fd_check(prec, Jacobian::Theorem)),
     );
     f.propositions.push(
