@@ -307,16 +307,8 @@ fn am_gm_property(cfg: &Config, v: AmGm, cases: usize) -> Check {
         }
     };
     let run = for_all::<Recipe, _>(seed, 8, cases, |r| test(&r.realize(prec).0, r.d));
-    if let Some(f) = run.describe_failure() {
-        return Check::new(
-            "random PSD Σ, the equality case cI and cI + εH",
-            Method::Numeric {
-                prec,
-                cases: run.cases,
-                seed: Some(seed),
-            },
-            Outcome::Fails(f),
-        );
+    if !run.passed() {
+        return run.to_check("random PSD Σ, the equality case cI and cI + εH", prec, String::new());
     }
     // The equality case and its neighbourhood: cI + εH with tr H = 0, ε = 2^−40.
     let mut smp = Sampler::new(seed, prec);
@@ -932,16 +924,8 @@ fn hadamard_property(cfg: &Config, v: Hadamard, cases: usize) -> Check {
         }
     };
     let run = for_all::<Recipe, _>(seed, 8, cases, |r| test(&r.realize(prec).0, r.d));
-    if let Some(f) = run.describe_failure() {
-        return Check::new(
-            "random PSD Σ, diagonal Σ and D + εH",
-            Method::Numeric {
-                prec,
-                cases: run.cases,
-                seed: Some(seed),
-            },
-            Outcome::Fails(f),
-        );
+    if !run.passed() {
+        return run.to_check("random PSD Σ, diagonal Σ and D + εH", prec, String::new());
     }
     let mut s = Sampler::new(seed, prec);
     for d in 2..=6 {
