@@ -308,7 +308,11 @@ fn am_gm_property(cfg: &Config, v: AmGm, cases: usize) -> Check {
     };
     let run = for_all::<Recipe, _>(seed, 8, cases, |r| test(&r.realize(prec).0, r.d));
     if !run.passed() {
-        return run.to_check("random PSD Σ, the equality case cI and cI + εH", prec, String::new());
+        return run.to_check(
+            "random PSD Σ, the equality case cI and cI + εH",
+            prec,
+            String::new(),
+        );
     }
     // The equality case and its neighbourhood: cI + εH with tr H = 0, ε = 2^−40.
     let mut smp = Sampler::new(seed, prec);
