@@ -1,5 +1,6 @@
 //! Reference loss terms. Each is transcribed from the implementation it names (see
 //! `../shared/reference-implementations.md`), at high precision on [`crate::hp::Mat`].
 
+pub mod coding_rate;
 pub mod covariance;
 pub mod vicreg;

@@ -1,0 +1,195 @@
+//! Reference losses (issue 5, first slice): every variant's analytic gradient against 256-bit
+//! Richardson finite differences, relations between variants, and bad input.
+
+use rug::Float;
+
+use sslproof::check::fd::{DEFAULT_STEP_LOG2, fd_tolerance, gradient, worst_entry};
+use sslproof::hp::Mat;
+use sslproof::hp::sample::Sampler;
+use sslproof::losses::covariance::BatchError;
+use sslproof::losses::{coding_rate, vicreg};
+
+const PREC: u32 = 256;
+
+/// A batch with a non-zero mean and unequal column scales (the last column's std is above 1, so
+/// its variance hinge is inactive).
+fn batch(seed: u64, b: usize, d: usize) -> Mat {
+    let g = Sampler::new(seed, PREC).gaussian(b, d);
+    Mat::from_fn(b, d, PREC, |i, j| {
+        let scale = if j + 1 == d {
+            Float::with_val(PREC, 3)
+        } else {
+            Float::with_val(PREC, j as u64 + 1) / 4u32
+        };
+        Float::with_val(PREC, g.at(i, j) * &scale) + Float::with_val(PREC, j as u64 + 1) / 2u32
+    })
+}
+
+/// Finite-difference gradient of `f` over the entries of `z`.
+fn fd_grad(f: &dyn Fn(&Mat) -> Float, z: &Mat) -> Mat {
+    let (b, d) = (z.rows(), z.cols());
+    let flat: Vec<Float> = (0..b * d).map(|k| z.at(k / d, k % d).clone()).collect();
+    let g = gradient(
+        &|x: &[Float]| f(&Mat::from_fn(b, d, PREC, |i, j| x[i * d + j].clone())),
+        &flat,
+        DEFAULT_STEP_LOG2,
+    );
+    Mat::from_fn(b, d, PREC, |i, j| g[i * d + j].clone())
+}
+
+/// Asserts `analytic ≈ fd`, naming the worst entry on failure.
+fn assert_grad(name: &str, analytic: &Mat, fd: &Mat) {
+    let (i, j, err) = worst_entry(fd, analytic);
+    let scale = Float::with_val(PREC, fd.max_abs() + 1u32);
+    assert!(
+        fd_tolerance(PREC).accepts(&err, &scale),
+        "{name}: entry ({i}, {j}) finite difference {:.10e}, analytic {:.10e}",
+        fd.at(i, j),
+        analytic.at(i, j)
+    );
+}
+
+#[test]
+fn vicreg_gradients_match_finite_differences_for_every_variant() {
+    let (z1, z2) = (batch(1, 6, 3), batch(2, 6, 3));
+    let p = vicreg::Params::defaults(PREC);
+    for v in [
+        vicreg::Variant::Official,
+        vicreg::Variant::Paper,
+        vicreg::Variant::SoloLearn,
+    ] {
+        let lg = vicreg::loss(&z1, &z2, v, &p).unwrap();
+        let f1 = |m: &Mat| vicreg::loss(m, &z2, v, &p).unwrap().value;
+        let f2 = |m: &Mat| vicreg::loss(&z1, m, v, &p).unwrap().value;
+        assert_grad(&format!("{v:?} ∂/∂Z₁"), &lg.grads[0], &fd_grad(&f1, &z1));
+        assert_grad(&format!("{v:?} ∂/∂Z₂"), &lg.grads[1], &fd_grad(&f2, &z2));
+    }
+}
+
+#[test]
+fn vicreg_variants_differ_as_documented() {
+    let (z1, z2) = (batch(3, 8, 4), batch(4, 8, 4));
+    let p = vicreg::Params::defaults(PREC);
+    let off = vicreg::loss(&z1, &z2, vicreg::Variant::Official, &p)
+        .unwrap()
+        .value;
+    let solo = vicreg::loss(&z1, &z2, vicreg::Variant::SoloLearn, &p)
+        .unwrap()
+        .value;
+    let paper = vicreg::loss(&z1, &z2, vicreg::Variant::Paper, &p)
+        .unwrap()
+        .value;
+    let one = Float::with_val(PREC, 1);
+    let v = vicreg::variance_term(&z1, &one, &p.eps).unwrap()
+        + vicreg::variance_term(&z2, &one, &p.eps).unwrap();
+    // solo-learn = official + (μ/2)(v₁ + v₂): the variance term is not halved.
+    let expect = Float::with_val(PREC, &off + Float::with_val(PREC, &v * 25u32) / 2u32);
+    assert!(
+        sslproof::tolerance::Tol::scalar(PREC)
+            .accepts(&Float::with_val(PREC, &solo - &expect), &solo)
+    );
+    // The paper's invariance is d = 4 times F.mse_loss's.
+    let mse = z1.sub(&z2).unwrap().frobenius_sq() / 32u32; // B·d = 32
+    let expect = Float::with_val(PREC, &solo + Float::with_val(PREC, &mse * 25u32) * 3u32);
+    assert!(
+        sslproof::tolerance::Tol::scalar(PREC)
+            .accepts(&Float::with_val(PREC, &paper - &expect), &paper)
+    );
+}
+
+#[test]
+fn coding_rate_gradients_match_finite_differences_in_both_dimensions() {
+    let eps = Float::with_val(PREC, 1) / 5u32;
+    for (b, d) in [(7usize, 3usize), (3, 7)] {
+        let z = batch(5, b, d);
+        for v in [
+            coding_rate::Variant::Mcr2Rate,
+            coding_rate::Variant::SimDinoExpansion,
+            coding_rate::Variant::EmpSsl,
+        ] {
+            let lg = coding_rate::loss(&z, &eps, v).unwrap();
+            let f = |m: &Mat| coding_rate::loss(m, &eps, v).unwrap().value;
+            assert_grad(
+                &format!("{v:?}, B = {b}, d = {d}"),
+                &lg.grads[0],
+                &fd_grad(&f, &z),
+            );
+        }
+    }
+}
+
+/// The feature-dimension and batch-dimension computations agree (Sylvester).
+#[test]
+fn coding_rate_feature_and_batch_dimension_agree() {
+    let eps = Float::with_val(PREC, 1) / 2u32;
+    let z = batch(6, 5, 9);
+    let (r, _) = coding_rate::rate_and_grad(&z, &eps).unwrap();
+    let c = Float::with_val(PREC, 9) / Float::with_val(PREC, &eps * 5u32);
+    let feature = z
+        .transpose()
+        .mul(&z)
+        .unwrap()
+        .identity_plus(&c)
+        .unwrap()
+        .logdet_spd()
+        .unwrap()
+        / 2u32;
+    assert!(
+        sslproof::tolerance::Tol::linalg(PREC, 9, 10)
+            .accepts(&Float::with_val(PREC, &r - &feature), &r)
+    );
+}
+
+/// The checker has power: a gradient with the centring dropped is caught.
+#[test]
+#[should_panic(expected = "entry")]
+fn a_wrong_gradient_is_caught() {
+    let z1 = batch(7, 6, 3);
+    let one = Float::with_val(PREC, 1);
+    let eps = vicreg::default_eps(PREC);
+    let f = |m: &Mat| vicreg::variance_term(m, &one, &eps).unwrap();
+    let good = vicreg::variance_term_grad(&z1, &one, &eps).unwrap();
+    // Planted mistake: the uncentred Z_ij in place of Z_ij − Z̄_j (same hinge pattern):
+    // wrong_ij = good_ij · Z_ij / (Z_ij − Z̄_j).
+    let means: Vec<Float> = (0..3)
+        .map(|j| (0..6).fold(Float::new(PREC), |a, i| a + z1.at(i, j)) / 6u32)
+        .collect();
+    let wrong = Mat::from_fn(6, 3, PREC, |i, j| {
+        let zc = Float::with_val(PREC, z1.at(i, j) - &means[j]);
+        Float::with_val(PREC, good.at(i, j) * z1.at(i, j)) / zc
+    });
+    assert_grad("wrong", &wrong, &fd_grad(&f, &z1));
+}
+
+#[test]
+fn bad_input_is_named() {
+    let p = vicreg::Params::defaults(PREC);
+    let a = batch(8, 4, 3);
+    let b = batch(9, 5, 3);
+    assert!(matches!(
+        vicreg::loss(&a, &b, vicreg::Variant::Official, &p),
+        Err(BatchError::ViewShapes { .. })
+    ));
+    let one_row = batch(10, 1, 3);
+    assert!(matches!(
+        vicreg::loss(&one_row, &one_row, vicreg::Variant::Official, &p),
+        Err(BatchError::TooFewSamples { b: 1 })
+    ));
+    let mut nan = batch(11, 4, 3);
+    *nan.at_mut(2, 1) = Float::with_val(PREC, f64::NAN);
+    let err = coding_rate::loss(
+        &nan,
+        &Float::with_val(PREC, 1),
+        coding_rate::Variant::Mcr2Rate,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("(2, 1)"), "{err}");
+    assert!(matches!(
+        coding_rate::loss(
+            &Mat::zeros(0, 3, PREC),
+            &Float::with_val(PREC, 1),
+            coding_rate::Variant::EmpSsl
+        ),
+        Err(BatchError::Empty { .. })
+    ));
+}
