@@ -193,3 +193,147 @@ fn bad_input_is_named() {
         Err(BatchError::Empty { .. })
     ));
 }
+
+mod contrastive {
+    use super::*;
+    use sslproof::losses::contrastive;
+
+    #[test]
+    fn nt_xent_gradients_match_finite_differences() {
+        let (z1, z2) = (batch(20, 5, 4), batch(21, 5, 4));
+        let tau = Float::with_val(PREC, 1) / 2u32;
+        let lg = contrastive::nt_xent(&z1, &z2, &tau).unwrap();
+        assert_grad(
+            "NT-Xent ∂/∂Z₁",
+            &lg.grads[0],
+            &fd_grad(
+                &|m: &Mat| contrastive::nt_xent(m, &z2, &tau).unwrap().value,
+                &z1,
+            ),
+        );
+        assert_grad(
+            "NT-Xent ∂/∂Z₂",
+            &lg.grads[1],
+            &fd_grad(
+                &|m: &Mat| contrastive::nt_xent(&z1, m, &tau).unwrap().value,
+                &z2,
+            ),
+        );
+    }
+
+    /// Independent value: with B = 2 every anchor has one positive and two negatives; the loss is
+    /// the mean of log(1 + e^{(n₁−s)/τ} + e^{(n₂−s)/τ}) written out by hand.
+    #[test]
+    fn nt_xent_value_for_two_pairs() {
+        let (z1, z2) = (batch(22, 2, 3), batch(23, 2, 3));
+        let tau = Float::with_val(PREC, 1) / 2u32;
+        let rows: Vec<Vec<Float>> = (0..2)
+            .map(|i| (0..3).map(|j| z1.at(i, j).clone()).collect())
+            .chain((0..2).map(|i| (0..3).map(|j| z2.at(i, j).clone()).collect()))
+            .collect();
+        let cos = |a: &[Float], b: &[Float]| {
+            let d = |x: &[Float], y: &[Float]| {
+                x.iter().zip(y).fold(Float::new(PREC), |s, (p, q)| {
+                    s + Float::with_val(PREC, p * q)
+                })
+            };
+            d(a, b) / (d(a, a).sqrt() * d(b, b).sqrt())
+        };
+        let pos = [2usize, 3, 0, 1];
+        let mut total = Float::new(PREC);
+        for k in 0..4 {
+            let s = cos(&rows[k], &rows[pos[k]]);
+            let mut inner = Float::with_val(PREC, 1);
+            for j in (0..4).filter(|&j| j != k && j != pos[k]) {
+                inner += Float::with_val(PREC, (cos(&rows[k], &rows[j]) - &s) / &tau).exp();
+            }
+            total += inner.ln();
+        }
+        let expect = total / 4u32;
+        let got = contrastive::nt_xent(&z1, &z2, &tau).unwrap().value;
+        assert!(
+            sslproof::tolerance::Tol::scalar(PREC)
+                .accepts(&Float::with_val(PREC, &got - &expect), &expect),
+            "{got} vs {expect}"
+        );
+    }
+
+    /// SimSiam: the predictor gradients match finite differences; the embeddings' gradients are 0
+    /// by stop-gradient although the loss does depend on them.
+    #[test]
+    fn simsiam_gradients_and_stop_gradient() {
+        let (p1, p2, z1, z2) = (
+            batch(24, 4, 3),
+            batch(25, 4, 3),
+            batch(26, 4, 3),
+            batch(27, 4, 3),
+        );
+        let lg = contrastive::simsiam(&p1, &p2, &z1, &z2).unwrap();
+        assert_grad(
+            "SimSiam ∂/∂p₁",
+            &lg.grads[0],
+            &fd_grad(
+                &|m: &Mat| contrastive::simsiam(m, &p2, &z1, &z2).unwrap().value,
+                &p1,
+            ),
+        );
+        assert_grad(
+            "SimSiam ∂/∂p₂",
+            &lg.grads[1],
+            &fd_grad(
+                &|m: &Mat| contrastive::simsiam(&p1, m, &z1, &z2).unwrap().value,
+                &p2,
+            ),
+        );
+        assert!(lg.grads[2].max_abs().is_zero() && lg.grads[3].max_abs().is_zero());
+        let fd_z2 = fd_grad(
+            &|m: &Mat| contrastive::simsiam(&p1, &p2, &z1, m).unwrap().value,
+            &z2,
+        );
+        assert!(
+            fd_z2.max_abs() > 1e-3,
+            "the loss depends on z₂: stop-gradient, not independence"
+        );
+    }
+
+    #[test]
+    fn wang_isola_gradients_match_finite_differences() {
+        let (x, y) = (batch(28, 5, 3), batch(29, 5, 3));
+        let lg = contrastive::align(&x, &y, 2).unwrap();
+        assert_grad(
+            "align α = 2",
+            &lg.grads[0],
+            &fd_grad(&|m: &Mat| contrastive::align(m, &y, 2).unwrap().value, &x),
+        );
+        let lg3 = contrastive::align(&x, &y, 3).unwrap();
+        assert_grad(
+            "align α = 3 ∂/∂y",
+            &lg3.grads[1],
+            &fd_grad(&|m: &Mat| contrastive::align(&x, m, 3).unwrap().value, &y),
+        );
+        let t = Float::with_val(PREC, 2);
+        let lu = contrastive::uniformity(&x, &t).unwrap();
+        assert_grad(
+            "uniformity t = 2",
+            &lu.grads[0],
+            &fd_grad(&|m: &Mat| contrastive::uniformity(m, &t).unwrap().value, &x),
+        );
+    }
+
+    #[test]
+    fn contrastive_bad_input() {
+        let tau = Float::with_val(PREC, 1);
+        assert!(matches!(
+            contrastive::nt_xent(&batch(1, 1, 3), &batch(2, 1, 3), &tau),
+            Err(BatchError::TooFewSamples { b: 1 })
+        ));
+        assert!(matches!(
+            contrastive::nt_xent(&batch(1, 3, 3), &batch(2, 3, 2), &tau),
+            Err(BatchError::ViewShapes { .. })
+        ));
+        assert!(matches!(
+            contrastive::uniformity(&batch(1, 1, 3), &tau),
+            Err(BatchError::TooFewSamples { b: 1 })
+        ));
+    }
+}

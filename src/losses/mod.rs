@@ -2,5 +2,6 @@
 //! `../shared/reference-implementations.md`), at high precision on [`crate::hp::Mat`].
 
 pub mod coding_rate;
+pub mod contrastive;
 pub mod covariance;
 pub mod vicreg;

@@ -1,0 +1,223 @@
+//! Contrastive and predictor losses (reference-implementations.md §1.5, §1.6, §3.1) at high
+//! precision, with the gradients that autograd computes.
+
+use rug::Float;
+
+use super::covariance::BatchError;
+use super::vicreg::LossAndGrad;
+use crate::hp::Mat;
+
+fn check_views(a: &Mat, b: &Mat) -> Result<(), BatchError> {
+    if a.rows() != b.rows() || a.cols() != b.cols() {
+        return Err(BatchError::ViewShapes {
+            a: (a.rows(), a.cols()),
+            b: (b.rows(), b.cols()),
+        });
+    }
+    if a.rows() == 0 || a.cols() == 0 {
+        return Err(BatchError::Empty {
+            b: a.rows(),
+            d: a.cols(),
+        });
+    }
+    a.require_finite()?;
+    b.require_finite()?;
+    Ok(())
+}
+
+fn row(m: &Mat, i: usize) -> Vec<Float> {
+    (0..m.cols()).map(|j| m.at(i, j).clone()).collect()
+}
+
+fn dot(a: &[Float], b: &[Float]) -> Float {
+    let prec = a[0].prec();
+    a.iter().zip(b).fold(Float::new(prec), |s, (x, y)| {
+        s + Float::with_val(prec, x * y)
+    })
+}
+
+/// `(I − uuᵀ) g / ‖z‖`: a gradient with respect to `u = z/‖z‖` carried back to `z` (D1).
+fn through_normalisation(z: &[Float], g: &[Float]) -> Vec<Float> {
+    let prec = z[0].prec();
+    let n = dot(z, z).sqrt();
+    let u: Vec<Float> = z.iter().map(|x| Float::with_val(prec, x / &n)).collect();
+    let ug = dot(&u, g);
+    u.iter()
+        .zip(g)
+        .map(|(ui, gi)| Float::with_val(prec, gi - Float::with_val(prec, ui * &ug)) / &n)
+        .collect()
+}
+
+/// NT-Xent as in lightly's `NTXentLoss` (no memory bank): both views L2-normalised, `2B` rows,
+/// each row's positive is its partner in the other view, its negatives the other `2B − 2` rows
+/// (self excluded), mean cross-entropy over the `2B` rows. Default `τ = 0.5`.
+pub fn nt_xent(z1: &Mat, z2: &Mat, tau: &Float) -> Result<LossAndGrad, BatchError> {
+    check_views(z1, z2)?;
+    let (b, d, prec) = (z1.rows(), z1.cols(), z1.prec());
+    if b < 2 {
+        return Err(BatchError::TooFewSamples { b });
+    }
+    let raw: Vec<Vec<Float>> = (0..b)
+        .map(|i| row(z1, i))
+        .chain((0..b).map(|i| row(z2, i)))
+        .collect();
+    let u: Vec<Vec<Float>> = raw
+        .iter()
+        .map(|z| {
+            let n = dot(z, z).sqrt();
+            z.iter().map(|x| Float::with_val(prec, x / &n)).collect()
+        })
+        .collect();
+    let n = 2 * b;
+    let pos = |k: usize| if k < b { k + b } else { k - b };
+    // Softmax weights p[k][j] over j ≠ k.
+    let mut p = vec![vec![Float::new(prec); n]; n];
+    let mut value = Float::new(prec);
+    for k in 0..n {
+        let logits: Vec<Float> = (0..n).map(|j| dot(&u[k], &u[j]) / tau).collect();
+        let m = (0..n).filter(|&j| j != k).map(|j| logits[j].clone()).fold(
+            Float::with_val(prec, f64::NEG_INFINITY),
+            |a, x| {
+                if x > a { x } else { a }
+            },
+        );
+        let z: Float = (0..n).filter(|&j| j != k).fold(Float::new(prec), |s, j| {
+            s + Float::with_val(prec, &logits[j] - &m).exp()
+        });
+        for j in (0..n).filter(|&j| j != k) {
+            p[k][j] = Float::with_val(prec, &logits[j] - &m).exp() / &z;
+        }
+        value += z.ln() + &m - &logits[pos(k)];
+    }
+    value /= n as u64;
+    // ∂L/∂u_k = (1/(2Bτ)) [Σ_j p_kj u_j + Σ_m p_mk u_m − 2 u_pos(k)].
+    let scale = Float::with_val(prec, tau * n as u64);
+    let grads_u: Vec<Vec<Float>> = (0..n)
+        .map(|k| {
+            (0..d)
+                .map(|c| {
+                    let mut s = Float::new(prec);
+                    for j in (0..n).filter(|&j| j != k) {
+                        s += Float::with_val(prec, &p[k][j] * &u[j][c]);
+                        s += Float::with_val(prec, &p[j][k] * &u[j][c]);
+                    }
+                    s -= Float::with_val(prec, &u[pos(k)][c] * 2u32);
+                    s / &scale
+                })
+                .collect()
+        })
+        .collect();
+    let g: Vec<Vec<Float>> = (0..n)
+        .map(|k| through_normalisation(&raw[k], &grads_u[k]))
+        .collect();
+    let g1 = Mat::from_fn(b, d, prec, |i, j| g[i][j].clone());
+    let g2 = Mat::from_fn(b, d, prec, |i, j| g[i + b][j].clone());
+    Ok(LossAndGrad {
+        value,
+        grads: vec![g1, g2],
+    })
+}
+
+/// SimSiam (official): `L = −½[mean cos(p₁, sg(z₂)) + mean cos(p₂, sg(z₁))]`. Gradients are
+/// returned for `(p₁, p₂, z₁, z₂)` as autograd computes them: zero for `z₁, z₂` (stop-gradient).
+pub fn simsiam(p1: &Mat, p2: &Mat, z1: &Mat, z2: &Mat) -> Result<LossAndGrad, BatchError> {
+    check_views(p1, z2)?;
+    check_views(p2, z1)?;
+    let (b, d, prec) = (p1.rows(), p1.cols(), p1.prec());
+    let half_mean_cos_grad = |p: &Mat, z: &Mat| -> (Float, Mat) {
+        let mut total = Float::new(prec);
+        let mut rows = Vec::with_capacity(b);
+        for i in 0..b {
+            let (pi, zi) = (row(p, i), row(z, i));
+            let zn = dot(&zi, &zi).sqrt();
+            let zhat: Vec<Float> = zi.iter().map(|x| Float::with_val(prec, x / &zn)).collect();
+            let pn = dot(&pi, &pi).sqrt();
+            total += dot(&pi, &zhat) / &pn;
+            // ∂cos/∂p = (I − p̂p̂ᵀ) ẑ / ‖p‖, scaled by −½/B.
+            let g = through_normalisation(&pi, &zhat);
+            rows.push(
+                g.into_iter()
+                    .map(|x| -x / (2 * b) as u64)
+                    .collect::<Vec<_>>(),
+            );
+        }
+        (
+            -(total / (2 * b) as u64),
+            Mat::from_fn(b, d, prec, |i, j| rows[i][j].clone()),
+        )
+    };
+    let (l1, g1) = half_mean_cos_grad(p1, z2);
+    let (l2, g2) = half_mean_cos_grad(p2, z1);
+    Ok(LossAndGrad {
+        value: l1 + l2,
+        grads: vec![g1, g2, Mat::zeros(b, d, prec), Mat::zeros(b, d, prec)],
+    })
+}
+
+/// Wang & Isola's alignment `mean_i ‖x_i − y_i‖^α` (official default `α = 2`), gradients for
+/// `(x, y)`.
+pub fn align(x: &Mat, y: &Mat, alpha: u32) -> Result<LossAndGrad, BatchError> {
+    check_views(x, y)?;
+    let (b, d, prec) = (x.rows(), x.cols(), x.prec());
+    let diff = x.sub(y)?;
+    let mut value = Float::new(prec);
+    let mut g = Mat::zeros(b, d, prec);
+    for i in 0..b {
+        let r = row(&diff, i);
+        let n2 = dot(&r, &r);
+        let n = Float::with_val(prec, n2.sqrt_ref());
+        value += Float::with_val(prec, rug::ops::Pow::pow(n.clone(), alpha));
+        // ∂‖r‖^α/∂r = α ‖r‖^(α−2) r.
+        let coef = if alpha == 2 {
+            Float::with_val(prec, 2)
+        } else {
+            Float::with_val(prec, rug::ops::Pow::pow(n, alpha as i32 - 2)) * alpha
+        };
+        for j in 0..d {
+            *g.at_mut(i, j) = Float::with_val(prec, &coef * &r[j]) / b as u64;
+        }
+    }
+    let gy = g.scale(&Float::with_val(prec, -1));
+    Ok(LossAndGrad {
+        value: value / b as u64,
+        grads: vec![g, gy],
+    })
+}
+
+/// Wang & Isola's uniformity `log mean_{i<j} exp(−t‖x_i − x_j‖²)` (official default `t = 2`;
+/// `pdist` uses pairs `i < j` only), gradient for `x`.
+pub fn uniformity(x: &Mat, t: &Float) -> Result<LossAndGrad, BatchError> {
+    let (b, d, prec) = (x.rows(), x.cols(), x.prec());
+    if b < 2 {
+        return Err(BatchError::TooFewSamples { b });
+    }
+    x.require_finite()?;
+    let mut weights = Vec::new();
+    let mut total = Float::new(prec);
+    for i in 0..b {
+        for j in (i + 1)..b {
+            let r: Vec<Float> = (0..d)
+                .map(|c| Float::with_val(prec, x.at(i, c) - x.at(j, c)))
+                .collect();
+            let w = (-Float::with_val(prec, t * dot(&r, &r))).exp();
+            total += &w;
+            weights.push((i, j, w, r));
+        }
+    }
+    let pairs = weights.len() as u64;
+    let value = Float::with_val(prec, &total / pairs).ln();
+    // ∂/∂x_i of log Σ w = Σ_pairs (w/Σw)(−2t)(x_i − x_j), opposite sign for x_j.
+    let mut g = Mat::zeros(b, d, prec);
+    for (i, j, w, r) in &weights {
+        let coef = Float::with_val(prec, w / &total) * Float::with_val(prec, t * -2i32);
+        for c in 0..d {
+            let v = Float::with_val(prec, &coef * &r[c]);
+            *g.at_mut(*i, c) += &v;
+            *g.at_mut(*j, c) -= &v;
+        }
+    }
+    Ok(LossAndGrad {
+        value,
+        grads: vec![g],
+    })
+}
