@@ -337,3 +337,136 @@ mod contrastive {
         ));
     }
 }
+
+mod cross_correlation {
+    use super::*;
+    use sslproof::losses::covariance::{Centring, Divisor, covariance};
+    use sslproof::losses::cross_correlation::{RunningState, barlow_twins, corinfomax};
+
+    fn lambda() -> Float {
+        Float::with_val(PREC, 51) / 10_000u32
+    }
+
+    #[test]
+    fn barlow_twins_gradients_match_finite_differences() {
+        let (z1, z2) = (batch(30, 6, 3), batch(31, 6, 3));
+        let eps = Float::with_val(PREC, 1) / 100_000u32;
+        let lg = barlow_twins(&z1, &z2, &lambda(), &eps).unwrap();
+        assert_grad(
+            "BT ∂/∂Z₁",
+            &lg.grads[0],
+            &fd_grad(
+                &|m: &Mat| barlow_twins(m, &z2, &lambda(), &eps).unwrap().value,
+                &z1,
+            ),
+        );
+        assert_grad(
+            "BT ∂/∂Z₂",
+            &lg.grads[1],
+            &fd_grad(
+                &|m: &Mat| barlow_twins(&z1, m, &lambda(), &eps).unwrap().value,
+                &z2,
+            ),
+        );
+    }
+
+    /// Independent route for the value (BN eps = 0): the Pearson cross-correlation from the joint
+    /// covariance of [Z₁ Z₂].
+    #[test]
+    fn barlow_twins_value_from_the_joint_covariance() {
+        let (z1, z2) = (batch(32, 7, 3), batch(33, 7, 3));
+        let joint = Mat::from_fn(7, 6, PREC, |i, j| {
+            if j < 3 {
+                z1.at(i, j).clone()
+            } else {
+                z2.at(i, j - 3).clone()
+            }
+        });
+        let s = covariance(&joint, Centring::Centred, Divisor::B).unwrap();
+        let mut expect = Float::new(PREC);
+        for i in 0..3 {
+            for j in 0..3 {
+                let c = Float::with_val(PREC, s.at(i, 3 + j))
+                    / (Float::with_val(PREC, s.at(i, i)).sqrt()
+                        * Float::with_val(PREC, s.at(3 + j, 3 + j)).sqrt());
+                expect += if i == j {
+                    Float::with_val(PREC, Float::with_val(PREC, 1 - &c).square_ref())
+                } else {
+                    Float::with_val(PREC, c.square_ref()) * lambda()
+                };
+            }
+        }
+        let got = barlow_twins(&z1, &z2, &lambda(), &Float::new(PREC))
+            .unwrap()
+            .value;
+        assert!(
+            sslproof::tolerance::Tol::linalg(PREC, 7, 0)
+                .accepts(&Float::with_val(PREC, &got - &expect), &expect),
+            "{got} vs {expect}"
+        );
+    }
+
+    fn state(seed: u64) -> RunningState {
+        let prec = PREC;
+        let cov = sslproof::check::Recipe {
+            d: 3,
+            seed,
+            spectrum: sslproof::check::Spectrum::Spread,
+            top: 0,
+        }
+        .realize(prec)
+        .0;
+        RunningState {
+            mean: (0..3)
+                .map(|j| Float::with_val(prec, j as u64) / 3u32)
+                .collect(),
+            cov,
+            la_mu: Float::with_val(prec, 1) / 10u32,
+            la_r: Float::with_val(prec, 1) / 10u32,
+        }
+    }
+
+    #[test]
+    fn corinfomax_gradients_match_finite_differences_with_and_without_running_statistics() {
+        let (z1, z2) = (batch(34, 6, 3), batch(35, 6, 3));
+        let alpha = Float::with_val(PREC, 250);
+        let eps = Float::with_val(PREC, 1) / 1_000_000u32;
+        let (s1, s2) = (state(1), state(2));
+        for st in [None, Some((&s1, &s2))] {
+            let lg = corinfomax(&z1, &z2, &alpha, &eps, st).unwrap();
+            let f1 = |m: &Mat| corinfomax(m, &z2, &alpha, &eps, st).unwrap().value;
+            let f2 = |m: &Mat| corinfomax(&z1, m, &alpha, &eps, st).unwrap().value;
+            assert_grad(
+                &format!("CorInfoMax ∂/∂Z₁, running = {}", st.is_some()),
+                &lg.grads[0],
+                &fd_grad(&f1, &z1),
+            );
+            assert_grad(
+                &format!("CorInfoMax ∂/∂Z₂, running = {}", st.is_some()),
+                &lg.grads[1],
+                &fd_grad(&f2, &z2),
+            );
+        }
+    }
+
+    /// The one-batch form is the running form with zero weight on the old statistics.
+    #[test]
+    fn corinfomax_one_batch_is_the_running_form_without_memory() {
+        let (z1, z2) = (batch(36, 6, 3), batch(37, 6, 3));
+        let alpha = Float::with_val(PREC, 500);
+        let eps = Float::with_val(PREC, 1) / 1_000_000u32;
+        let (mut s1, mut s2) = (state(3), state(4));
+        for s in [&mut s1, &mut s2] {
+            s.la_mu = Float::new(PREC);
+            s.la_r = Float::new(PREC);
+        }
+        let a = corinfomax(&z1, &z2, &alpha, &eps, None).unwrap().value;
+        let b = corinfomax(&z1, &z2, &alpha, &eps, Some((&s1, &s2)))
+            .unwrap()
+            .value;
+        assert!(
+            sslproof::tolerance::Tol::linalg(PREC, 6, 10)
+                .accepts(&Float::with_val(PREC, &a - &b), &a)
+        );
+    }
+}
