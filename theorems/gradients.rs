@@ -1853,104 +1853,75 @@ fn rows_to_mat(rows: &[Vec<Float>]) -> Mat {
     Mat::from_fn(rows.len(), rows[0].len(), prec, |i, j| rows[i][j].clone())
 }
 
+/// The loss of a batch of pairs, from the reference losses in `crate::losses` (defaults of
+/// `reference-implementations.md` §1; one batch, one GPU).
 fn batch_loss(m: Method5, z1: &[Vec<Float>], z2: &[Vec<Float>]) -> Float {
-    use crate::losses::vicreg;
+    use crate::losses::{coding_rate, contrastive, cross_correlation, vicreg};
     let prec = z1[0][0].prec();
     let (b, d) = (z1.len(), z1[0].len());
     let (m1, m2) = (rows_to_mat(z1), rows_to_mat(z2));
-    let mse = z1.iter().zip(z2).fold(Float::new(prec), |a, (u, v)| {
-        let diff: Vec<Float> = u
-            .iter()
-            .zip(v)
-            .map(|(x, y)| Float::with_val(prec, x - y))
-            .collect();
-        a + dot(&diff, &diff)
-    }) / (b * d) as u64;
-    let neg_cos = -(z1.iter().zip(z2).fold(Float::new(prec), |a, (u, v)| {
-        a + dot(u, v) / (norm(u) * norm(v))
-    }) / b as u64);
-    let rate = |m: &Mat, alpha: &Float| {
-        covariance(m, Centring::Uncentred, Divisor::B)
+    let neg_cos = || {
+        contrastive::simsiam(&m1, &m2, &m1, &m2)
             .expect("valid")
-            .identity_plus(alpha)
-            .and_then(|x| x.logdet_spd())
-            .expect("SPD")
-            / 2u32
+            .value
+    };
+    let rate = |z: &Mat, eps: Float| {
+        coding_rate::loss(z, &eps, coding_rate::Variant::Mcr2Rate)
+            .expect("valid")
+            .value
     };
     match m {
         Method5::VicReg => {
-            let one = Float::with_val(prec, 1);
-            let eps = vicreg::default_eps(prec);
-            let v = (vicreg::variance_term(&m1, &one, &eps).expect("valid")
-                + vicreg::variance_term(&m2, &one, &eps).expect("valid"))
-                / 2u32;
-            let c = vicreg::covariance_term(&m1).expect("valid")
-                + vicreg::covariance_term(&m2).expect("valid");
-            mse * 25u32 + v * 25u32 + c
+            vicreg::loss(
+                &m1,
+                &m2,
+                vicreg::Variant::Official,
+                &vicreg::Params::defaults(prec),
+            )
+            .expect("valid")
+            .value
         }
+        // EMP-SSL: eps = 0.2 (= ε²), the rate of each view, averaged.
         Method5::CodingRatePerView => {
-            let alpha = Float::with_val(prec, d as u64) * 5u32; // d/eps, eps = 0.2
-            neg_cos - (rate(&m1, &alpha) + rate(&m2, &alpha)) / 2u32
+            neg_cos()
+                - (rate(&m1, Float::with_val(prec, 1) / 5u32)
+                    + rate(&m2, Float::with_val(prec, 1) / 5u32))
+                    / 2u32
         }
         Method5::CorInfoMax => {
-            let eps = Float::with_val(prec, 1) / 1000u32;
-            let ld = |m: &Mat| {
-                covariance(m, Centring::Centred, Divisor::B)
-                    .expect("valid")
-                    .add(&Mat::scalar(d, &eps))
-                    .and_then(|x| x.logdet_spd())
-                    .expect("SPD")
-            };
-            mse * 250u32 - (ld(&m1) + ld(&m2)) / d as u64
+            cross_correlation::corinfomax(
+                &m1,
+                &m2,
+                &Float::with_val(prec, 250),
+                &(Float::with_val(prec, 1) / 1000u32),
+                None,
+            )
+            .expect("valid")
+            .value
         }
-        Method5::SimSiam => neg_cos,
+        // SimSiam with an identity predictor: −½[cos(z₁, z₂) + cos(z₂, z₁)].
+        Method5::SimSiam => neg_cos(),
+        // SimDINO (expa_type = 1): the rate of the view-averaged features, eps = 0.5.
         Method5::SimDino => {
             let avg = Mat::from_fn(b, d, prec, |i, j| {
                 Float::with_val(prec, &z1[i][j] + &z2[i][j]) / 2u32
             });
-            let alpha = Float::with_val(prec, d as u64) * 2u32; // d/eps, eps = 0.5
-            neg_cos - rate(&avg, &alpha)
+            neg_cos() - rate(&avg, Float::with_val(prec, 1) / 2u32)
         }
         Method5::BarlowTwins => {
-            let standardise = |m: &Mat| {
-                let c = covariance(m, Centring::Centred, Divisor::B).expect("valid");
-                let means: Vec<Float> = (0..d)
-                    .map(|j| (0..b).fold(Float::new(prec), |a, i| a + m.at(i, j)) / b as u64)
-                    .collect();
-                Mat::from_fn(b, d, prec, |i, j| {
-                    Float::with_val(prec, m.at(i, j) - &means[j]) / c.at(j, j).clone().sqrt()
-                })
-            };
-            let cc = standardise(&m1)
-                .transpose()
-                .mul(&standardise(&m2))
-                .expect("shapes")
-                .scale(&(Float::with_val(prec, 1) / b as u64));
-            let lambda = Float::with_val(prec, 51) / 10_000u32;
-            let mut on = Float::new(prec);
-            for i in 0..d {
-                on += Float::with_val(prec, Float::with_val(prec, 1 - cc.at(i, i)).square_ref());
-            }
-            on + vicreg::off_diagonal_sq(&cc) * lambda
+            cross_correlation::barlow_twins(
+                &m1,
+                &m2,
+                &(Float::with_val(prec, 51) / 10_000u32),
+                &Float::new(prec),
+            )
+            .expect("valid")
+            .value
         }
         Method5::InfoNce => {
-            let tau = Float::with_val(prec, 1) / 2u32;
-            let all: Vec<Vec<Float>> = z1.iter().chain(z2).map(|v| normalize(v)).collect();
-            let n = 2 * b;
-            let mut total = Float::new(prec);
-            for k in 0..n {
-                let pos = if k < b { k + b } else { k - b };
-                let logits: Vec<Float> = (0..n)
-                    .filter(|&j| j != k)
-                    .map(|j| dot(&all[k], &all[j]) / &tau)
-                    .collect();
-                let lse = logits
-                    .iter()
-                    .fold(Float::new(prec), |s, l| s + l.clone().exp())
-                    .ln();
-                total += lse - dot(&all[k], &all[pos]) / &tau;
-            }
-            total / n as u64
+            contrastive::nt_xent(&m1, &m2, &(Float::with_val(prec, 1) / 2u32))
+                .expect("valid")
+                .value
         }
     }
 }
