@@ -470,3 +470,111 @@ mod cross_correlation {
         );
     }
 }
+
+/// The fast f64 losses agree with the MPFR references on identical (f64-representable) inputs.
+/// Tolerance 2⁻⁴⁰ relative to the scale: f64 rounding (2⁻⁵³) grows by at most ~2¹² here (sums of
+/// B·d ≤ 2048 terms and Cholesky of matrices with condition number below 2⁸).
+mod fast_f64 {
+    use super::*;
+    use nalgebra::DMatrix;
+    use sslproof::losses::fast;
+
+    fn pair(seed: u64, b: usize, d: usize) -> (DMatrix<f64>, Mat) {
+        let z = batch(seed, b, d);
+        let f = DMatrix::from_row_slice(b, d, &z.to_f64());
+        let exact = Mat::from_fn(b, d, PREC, |i, j| Float::with_val(PREC, f[(i, j)]));
+        (f, exact)
+    }
+
+    fn close(name: &str, fast: f64, reference: &Float, scale: f64) {
+        let err = (fast - reference.to_f64()).abs();
+        assert!(
+            err <= 2f64.powi(-40) * (scale + 1.0),
+            "{name}: f64 {fast:.17e}, reference {:.17e}",
+            reference.to_f64()
+        );
+    }
+
+    fn close_mat(name: &str, fast: &DMatrix<f64>, reference: &Mat) {
+        let scale = reference.max_abs().to_f64();
+        for i in 0..fast.nrows() {
+            for j in 0..fast.ncols() {
+                close(
+                    &format!("{name} ({i}, {j})"),
+                    fast[(i, j)],
+                    reference.at(i, j),
+                    scale,
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn vicreg_f64_agrees_with_mpfr() {
+        let p = vicreg::Params::defaults(PREC);
+        for (b, d) in [(16usize, 5usize), (64, 32)] {
+            let ((f1, e1), (f2, e2)) = (pair(40, b, d), pair(41, b, d));
+            for v in [
+                vicreg::Variant::Official,
+                vicreg::Variant::Paper,
+                vicreg::Variant::SoloLearn,
+            ] {
+                let r = vicreg::loss(&e1, &e2, v, &p).unwrap();
+                let f = fast::vicreg(&f1, &f2, v, 25.0, 25.0, 1.0, p.eps.to_f64()).unwrap();
+                close(
+                    &format!("{v:?} value"),
+                    f.value,
+                    &r.value,
+                    r.value.to_f64().abs(),
+                );
+                close_mat(&format!("{v:?} ∂/∂Z₁"), &f.grads[0], &r.grads[0]);
+                close_mat(&format!("{v:?} ∂/∂Z₂"), &f.grads[1], &r.grads[1]);
+            }
+        }
+    }
+
+    #[test]
+    fn coding_rate_f64_agrees_with_mpfr_in_both_dimensions() {
+        for (b, d) in [(16usize, 5usize), (5, 16), (64, 32)] {
+            let (f, e) = pair(42, b, d);
+            for v in [
+                coding_rate::Variant::Mcr2Rate,
+                coding_rate::Variant::SimDinoExpansion,
+                coding_rate::Variant::EmpSsl,
+            ] {
+                let r = coding_rate::loss(&e, &(Float::with_val(PREC, 1) / 5u32), v).unwrap();
+                let x = fast::coding_rate(&f, 0.2, v).unwrap();
+                close(
+                    &format!("{v:?} B = {b}, d = {d}"),
+                    x.value,
+                    &r.value,
+                    r.value.to_f64().abs(),
+                );
+                close_mat(
+                    &format!("{v:?} gradient B = {b}, d = {d}"),
+                    &x.grads[0],
+                    &r.grads[0],
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn fast_bad_input() {
+        let a = DMatrix::<f64>::zeros(4, 3);
+        let b = DMatrix::<f64>::zeros(5, 3);
+        assert!(matches!(
+            fast::vicreg(&a, &b, vicreg::Variant::Official, 25.0, 25.0, 1.0, 1e-4),
+            Err(BatchError::ViewShapes { .. })
+        ));
+        let mut n = DMatrix::<f64>::from_element(4, 3, 0.5);
+        n[(3, 2)] = f64::INFINITY;
+        let e = fast::coding_rate(&n, 0.2, coding_rate::Variant::Mcr2Rate).unwrap_err();
+        assert!(e.to_string().contains("(3, 2)"), "{e}");
+        let one = DMatrix::<f64>::zeros(1, 3);
+        assert!(matches!(
+            fast::vicreg(&one, &one, vicreg::Variant::Official, 25.0, 25.0, 1.0, 1e-4),
+            Err(BatchError::TooFewSamples { b: 1 })
+        ));
+    }
+}
