@@ -75,5 +75,43 @@ fn symbolic_identity(c: &mut Criterion) {
 #[cfg(not(feature = "symbolic"))]
 fn symbolic_identity(_: &mut Criterion) {}
 
-criterion_group!(benches, logdet, truncation_checks, symbolic_identity);
+/// The fast f64 reference losses with gradients at issue 5's sizes (B, d) = (512, 2048), (512, 8192).
+fn fast_losses(c: &mut Criterion) {
+    use nalgebra::DMatrix;
+    use sslproof::losses::{coding_rate, fast, vicreg};
+    let mut g = c.benchmark_group("fast_f64_loss_and_grad");
+    g.sample_size(10).measurement_time(Duration::from_secs(20));
+    for d in [2048usize, 8192] {
+        let b = 512;
+        // Deterministic, cheap inputs (the values do not matter for timing).
+        let z1 = DMatrix::from_fn(b, d, |i, j| ((i * 31 + j * 17) % 97) as f64 / 97.0 - 0.5);
+        let z2 = DMatrix::from_fn(b, d, |i, j| ((i * 29 + j * 13) % 89) as f64 / 89.0 - 0.5);
+        g.bench_with_input(
+            BenchmarkId::new("coding_rate_batch_dim", d),
+            &d,
+            |bch, _| {
+                bch.iter(|| {
+                    black_box(fast::coding_rate(&z1, 0.2, coding_rate::Variant::Mcr2Rate).unwrap())
+                })
+            },
+        );
+        g.bench_with_input(BenchmarkId::new("vicreg_official", d), &d, |bch, _| {
+            bch.iter(|| {
+                black_box(
+                    fast::vicreg(&z1, &z2, vicreg::Variant::Official, 25.0, 25.0, 1.0, 1e-4)
+                        .unwrap(),
+                )
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    logdet,
+    truncation_checks,
+    symbolic_identity,
+    fast_losses
+);
 criterion_main!(benches);

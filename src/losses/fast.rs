@@ -38,7 +38,8 @@ fn centred(z: &DMatrix<f64>) -> DMatrix<f64> {
     c
 }
 
-/// VICReg in `f64`, same conventions and gradients as [`vicreg::loss`].
+/// VICReg in `f64`, same conventions and gradients as [`vicreg::loss`]; the covariance term in
+/// the smaller of the feature and batch dimensions.
 pub fn vicreg(
     z1: &DMatrix<f64>,
     z2: &DMatrix<f64>,
@@ -77,13 +78,16 @@ pub fn vicreg(
     };
     let bm1 = (b - 1) as f64;
     // One branch: value of v and c, and their gradients.
+    // One branch: value of v and c, and their gradients. For d > B the covariance term goes
+    // through the B × B Gram matrix K = Z_c Z_cᵀ: ‖C‖²_F = ‖K‖²_F/(B−1)² and Z_c C = K Z_c/(B−1),
+    // so nothing of size d × d is formed (O(B²d) instead of O(Bd²)).
     let branch = |z: &DMatrix<f64>| {
         let zc = centred(z);
-        let c = zc.transpose() * &zc / bm1;
+        let diag_c: Vec<f64> = (0..d).map(|j| zc.column(j).norm_squared() / bm1).collect();
         let mut v = 0.0;
         let mut gv = DMatrix::zeros(b, d);
-        for j in 0..d {
-            let s = (c[(j, j)] + eps).sqrt();
+        for (j, cjj) in diag_c.iter().enumerate() {
+            let s = (cjj + eps).sqrt();
             if s < 1.0 {
                 v += 1.0 - s;
                 for i in 0..b {
@@ -91,13 +95,23 @@ pub fn vicreg(
                 }
             }
         }
-        let mut off = c.clone();
-        for j in 0..d {
-            off[(j, j)] = 0.0;
+        let sum_diag_sq: f64 = diag_c.iter().map(|x| x * x).sum();
+        let (fro_sq, zc_c) = if d > b {
+            let k = &zc * zc.transpose();
+            (k.norm_squared() / (bm1 * bm1), &k * &zc / bm1)
+        } else {
+            let c = zc.transpose() * &zc / bm1;
+            (c.norm_squared(), &zc * &c)
+        };
+        let cval = (fro_sq - sum_diag_sq) / d as f64;
+        // Z_c offdiag(C) = Z_c C − Z_c diag(C).
+        let mut gc = zc_c;
+        for (j, cjj) in diag_c.iter().enumerate() {
+            for i in 0..b {
+                gc[(i, j)] -= zc[(i, j)] * cjj;
+            }
         }
-        let cval = off.norm_squared() / d as f64;
-        let gc = (&zc * &off) * (4.0 / (d as f64 * bm1));
-        (v / d as f64, gv, cval, gc)
+        (v / d as f64, gv, cval, gc * (4.0 / (d as f64 * bm1)))
     };
     let (v1, gv1, c1, gc1) = branch(z1);
     let (v2, gv2, c2, gc2) = branch(z2);
