@@ -10,6 +10,7 @@
 pub mod check;
 pub mod claim;
 pub mod hp;
+pub mod io;
 pub mod losses;
 pub mod report;
 pub mod scalar;
