@@ -4,9 +4,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use rug::Float;
 
-use sslproof::check::{Recipe, Spectrum};
 use sslproof::theorems::Config;
 use sslproof::theorems::taylor::{SecondOrder, TruncationBound, truncation_bound_property};
 
@@ -14,16 +12,7 @@ fn logdet(c: &mut Criterion) {
     let mut g = c.benchmark_group("logdet_256bit");
     g.sample_size(10).measurement_time(Duration::from_secs(5));
     for n in [16usize, 64, 128] {
-        // SPD with spectrum in [1, 10]: the Cholesky log det of I-shifted random matrices.
-        let m = Recipe {
-            d: n,
-            seed: 7,
-            spectrum: Spectrum::Spread,
-            top: 3,
-        }
-        .realize(256)
-        .0;
-        let m = m.identity_plus(&Float::with_val(256, 1)).unwrap();
+        let m = sslproof::theorems::taylor::logdet_workload_matrix(n);
         g.bench_with_input(BenchmarkId::from_parameter(n), &m, |b, m| {
             b.iter(|| black_box(m.logdet_spd().unwrap()))
         });

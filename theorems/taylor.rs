@@ -674,6 +674,21 @@ pub fn truncation_bound_property(
     )
 }
 
+/// The log-det benchmark workload: `I + Σ` with `Σ` a spread `n × n` recipe (λ_max = 8, seed 7)
+/// at 256 bits, so the spectrum lies in (1, 9]. Shared by `benches/engine.rs` and
+/// `benches/compare/ours.rs`.
+pub fn logdet_workload_matrix(n: usize) -> Mat {
+    let m = Recipe {
+        d: n,
+        seed: 7,
+        spectrum: Spectrum::Spread,
+        top: 3,
+    }
+    .realize(256)
+    .0;
+    m.identity_plus(&Float::with_val(256, 1)).expect("square")
+}
+
 /// The benchmark workload: `cases` random `d × d` PSD matrices (recipe seeds `cfg.seed + i`,
 /// spread spectra with `λ_max = 2^(i mod 13 − 8)`), each sampled, factored and checked against the
 /// truncation bound. Returns how many satisfied it.

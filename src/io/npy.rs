@@ -120,34 +120,32 @@ pub fn read_matrix(path: &Path) -> Result<(DMatrix<f64>, Dtype), NpyError> {
     Ok((m, dtype))
 }
 
-/// Writes an `f64` matrix as a C-order float64 `.npy` file.
-pub fn write_matrix(path: &Path, m: &DMatrix<f64>) -> std::io::Result<()> {
+/// Writes `m` as a C-order `.npy` file with element type `T` (each entry converted by `conv`).
+fn write_as<T: npyz::AutoSerialize>(
+    path: &Path,
+    m: &DMatrix<f64>,
+    conv: impl Fn(f64) -> T,
+) -> std::io::Result<()> {
     let file = BufWriter::new(File::create(path)?);
-    let mut w = npyz::WriteOptions::new()
+    let mut w = npyz::WriteOptions::<T>::new()
         .default_dtype()
         .shape(&[m.nrows() as u64, m.ncols() as u64])
         .writer(file)
         .begin_nd()?;
     for i in 0..m.nrows() {
         for j in 0..m.ncols() {
-            w.push(&m[(i, j)])?;
+            w.push(&conv(m[(i, j)]))?;
         }
     }
     w.finish()
 }
 
+/// Writes an `f64` matrix as a C-order float64 `.npy` file.
+pub fn write_matrix(path: &Path, m: &DMatrix<f64>) -> std::io::Result<()> {
+    write_as(path, m, |x| x)
+}
+
 /// Writes an `f32` copy of an `f64` matrix (round to nearest), as a float32 `.npy` file.
 pub fn write_matrix_f32(path: &Path, m: &DMatrix<f64>) -> std::io::Result<()> {
-    let file = BufWriter::new(File::create(path)?);
-    let mut w = npyz::WriteOptions::<f32>::new()
-        .default_dtype()
-        .shape(&[m.nrows() as u64, m.ncols() as u64])
-        .writer(file)
-        .begin_nd()?;
-    for i in 0..m.nrows() {
-        for j in 0..m.ncols() {
-            w.push(&(m[(i, j)] as f32))?;
-        }
-    }
-    w.finish()
+    write_as(path, m, |x| x as f32)
 }

@@ -3,17 +3,12 @@
 
 use rug::Float;
 
-use super::covariance::BatchError;
+use super::covariance::{BatchError, require_same_shape};
 use super::vicreg::LossAndGrad;
 use crate::hp::Mat;
 
 fn check_views(a: &Mat, b: &Mat) -> Result<(), BatchError> {
-    if a.rows() != b.rows() || a.cols() != b.cols() {
-        return Err(BatchError::ViewShapes {
-            a: (a.rows(), a.cols()),
-            b: (b.rows(), b.cols()),
-        });
-    }
+    require_same_shape(a, b)?;
     if a.rows() == 0 || a.cols() == 0 {
         return Err(BatchError::Empty {
             b: a.rows(),

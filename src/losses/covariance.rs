@@ -37,6 +37,17 @@ pub enum BatchError {
     Linalg(#[from] LinalgError),
 }
 
+/// Two views must have the same shape (`B × d`).
+pub fn require_same_shape(a: &Mat, b: &Mat) -> Result<(), BatchError> {
+    if a.rows() != b.rows() || a.cols() != b.cols() {
+        return Err(BatchError::ViewShapes {
+            a: (a.rows(), a.cols()),
+            b: (b.rows(), b.cols()),
+        });
+    }
+    Ok(())
+}
+
 /// `Σ = (Z − Z̄)ᵀ(Z − Z̄)/div` (or `ZᵀZ/div` uncentred) for `Z ∈ R^{B×d}`, rows are samples.
 pub fn covariance(z: &Mat, centring: Centring, divisor: Divisor) -> Result<Mat, BatchError> {
     let (b, d) = (z.rows(), z.cols());

@@ -3,7 +3,7 @@
 
 use rug::Float;
 
-use super::covariance::BatchError;
+use super::covariance::{BatchError, require_same_shape};
 use super::vicreg::LossAndGrad;
 use crate::hp::Mat;
 
@@ -62,12 +62,7 @@ pub fn barlow_twins(
     lambda: &Float,
     bn_eps: &Float,
 ) -> Result<LossAndGrad, BatchError> {
-    if z1.rows() != z2.rows() || z1.cols() != z2.cols() {
-        return Err(BatchError::ViewShapes {
-            a: (z1.rows(), z1.cols()),
-            b: (z2.rows(), z2.cols()),
-        });
-    }
+    require_same_shape(z1, z2)?;
     let (b, d, prec) = (z1.rows(), z1.cols(), z1.prec());
     if b < 2 {
         return Err(BatchError::TooFewSamples { b });
@@ -131,12 +126,7 @@ pub fn corinfomax(
     eps: &Float,
     state: Option<(&RunningState, &RunningState)>,
 ) -> Result<LossAndGrad, BatchError> {
-    if z1.rows() != z2.rows() || z1.cols() != z2.cols() {
-        return Err(BatchError::ViewShapes {
-            a: (z1.rows(), z1.cols()),
-            b: (z2.rows(), z2.cols()),
-        });
-    }
+    require_same_shape(z1, z2)?;
     let (b, d, prec) = (z1.rows(), z1.cols(), z1.prec());
     if b < 2 {
         return Err(BatchError::TooFewSamples { b });

@@ -6,7 +6,7 @@
 
 use rug::Float;
 
-use super::covariance::{BatchError, Centring, Divisor, covariance};
+use super::covariance::{BatchError, Centring, Divisor, covariance, require_same_shape};
 use crate::hp::Mat;
 
 /// The `eps` added to the variance inside the square root (official default `0.0001`).
@@ -142,12 +142,7 @@ pub fn covariance_term_grad(z: &Mat) -> Result<Mat, BatchError> {
 
 /// The VICReg loss of two views `Z₁, Z₂ ∈ R^{B×d}` (rows are samples) and its gradients.
 pub fn loss(z1: &Mat, z2: &Mat, variant: Variant, p: &Params) -> Result<LossAndGrad, BatchError> {
-    if z1.rows() != z2.rows() || z1.cols() != z2.cols() {
-        return Err(BatchError::ViewShapes {
-            a: (z1.rows(), z1.cols()),
-            b: (z2.rows(), z2.cols()),
-        });
-    }
+    require_same_shape(z1, z2)?;
     let (b, d, prec) = (z1.rows(), z1.cols(), z1.prec());
     let diff = z1.sub(z2)?;
     // Invariance: F.mse_loss divides by B·d; the paper's form by B.
