@@ -25,7 +25,7 @@ verify: deps
 ## without symbolica, then the committed derivations are current.
 test: deps
 	$(CARGO) test --release
-	$(CARGO) test --release --no-default-features --test engine --test cli --test losses --test io
+	$(CARGO) test --release --no-default-features --test engine --test cli --test losses --test io --test checker --test rounding
 
 ## Regenerate docs/derivations/.
 derive: deps

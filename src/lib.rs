@@ -8,11 +8,15 @@
 //! it live in `theorems/` ([`theorems`]).
 
 pub mod check;
+pub mod checker;
 pub mod claim;
+pub mod golden;
 pub mod hp;
 pub mod io;
 pub mod losses;
+pub mod registry;
 pub mod report;
+pub mod rounding;
 pub mod scalar;
 pub mod sym;
 pub mod tolerance;

@@ -8,8 +8,14 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use nalgebra::DMatrix;
+use sslproof::checker;
 use sslproof::claim::Report;
+use sslproof::golden;
+use sslproof::io::npy;
+use sslproof::registry::{self, LossName, LossSpec};
 use sslproof::report;
+use sslproof::rounding::Precision;
 use sslproof::theorems::{self, Config};
 
 #[derive(Parser)]
@@ -65,6 +71,174 @@ enum Command {
     },
     /// List the claims of the catalogue.
     List,
+    /// Check your loss value (and gradients) against the reference, within a tolerance derived
+    /// for your precision; on a disagreement, name the first disagreeing component and the
+    /// variant or common mistake your numbers match. Exit 0: agrees; 1: disagrees; 2: bad input
+    /// or usage; 3: your precision cannot give a trustworthy answer here.
+    #[command(
+        after_help = "Example:\n  sslproof check --loss vicreg --inputs z1.npy z2.npy --value 24.93 --grad g1.npy g2.npy\n\nInputs are 2-D float64 or float32 .npy arrays, rows are samples. `sslproof losses` lists the losses, variants, parameters and inputs."
+    )]
+    Check(CheckArgs),
+    /// Write golden files: seeded inputs, reference values and gradients (.npy) and one JSON
+    /// manifest per loss with the convention, precision, correct digits and tolerances.
+    Golden {
+        /// Output directory.
+        #[arg(long, value_name = "DIR", default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/golden"))]
+        out: PathBuf,
+        /// Only these losses (repeatable).
+        #[arg(long, value_enum)]
+        loss: Vec<LossName>,
+        /// The large cases (up to B = 512, d = 8192; not committed), instead of the small ones.
+        #[arg(long)]
+        large: bool,
+    },
+    /// List the losses the checker knows: variants with their sources, parameters, inputs and the
+    /// common mistakes it recognises.
+    Losses,
+}
+
+#[derive(clap::Args)]
+struct CheckArgs {
+    /// The loss.
+    #[arg(long, value_enum)]
+    loss: LossName,
+    /// The implementation's convention (default: the official code's).
+    #[arg(long)]
+    variant: Option<String>,
+    /// Override a parameter, e.g. `--param eps=0.05` (repeatable).
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+    params: Vec<(String, f64)>,
+    /// The inputs, in the loss's order (see `sslproof losses`).
+    #[arg(long, num_args = 1.., required = true, value_name = "NPY")]
+    inputs: Vec<PathBuf>,
+    /// Your loss value.
+    #[arg(long, allow_negative_numbers = true)]
+    value: f64,
+    /// Your gradients with respect to each input, same order and shapes.
+    #[arg(long, num_args = 1.., value_name = "NPY")]
+    grad: Vec<PathBuf>,
+    /// The precision you computed in (default: float32 if any input is float32, else float64).
+    #[arg(long, value_enum)]
+    precision: Option<Precision>,
+    /// Bits of the MPFR reference.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(64..=4096))]
+    mpfr_bits: u32,
+    /// Also write the report as JSON.
+    #[arg(long, value_name = "PATH")]
+    json: Option<PathBuf>,
+}
+
+fn parse_param(s: &str) -> std::result::Result<(String, f64), String> {
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected NAME=VALUE, got {s:?}"))?;
+    let x: f64 = v
+        .trim()
+        .parse()
+        .map_err(|_| format!("{v:?} is not a number"))?;
+    Ok((k.trim().to_string(), x))
+}
+
+fn check(a: &CheckArgs) -> Result<ExitCode> {
+    let spec = LossSpec::new(a.loss, a.variant.as_deref(), &a.params)?;
+    let mut any_f32 = false;
+    let mut read = |paths: &[PathBuf]| -> Result<Vec<DMatrix<f64>>> {
+        paths
+            .iter()
+            .map(|p| {
+                let (m, dt) = npy::read_matrix(p)?;
+                any_f32 |= dt == npy::Dtype::F32;
+                Ok(m)
+            })
+            .collect()
+    };
+    let inputs = read(&a.inputs)?;
+    let grads = if a.grad.is_empty() {
+        None
+    } else {
+        Some(read(&a.grad)?)
+    };
+    let precision = a.precision.unwrap_or(if any_f32 {
+        Precision::F32
+    } else {
+        Precision::F64
+    });
+    let opts = checker::Options {
+        precision,
+        hp_bits: a.mpfr_bits,
+        ..checker::Options::default()
+    };
+    let user = checker::UserNumbers {
+        value: a.value,
+        grads,
+    };
+    let report = checker::check(&spec, &inputs, &user, &opts)?;
+    print!("{}", report.render());
+    if let Some(path) = &a.json {
+        std::fs::write(path, serde_json::to_string_pretty(&report)? + "\n")
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(ExitCode::from(report.exit_code()))
+}
+
+fn golden(out: &Path, losses: &[LossName], large: bool) -> Result<ExitCode> {
+    let list: Vec<LossName> = if losses.is_empty() {
+        LossName::ALL.to_vec()
+    } else {
+        losses.to_vec()
+    };
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}")
+            .expect("valid template"),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    for loss in list {
+        let t = Instant::now();
+        let path = golden::write_loss(out, loss, large, &mut |name| {
+            bar.set_message(name.to_string())
+        })?;
+        bar.suspend(|| {
+            eprintln!(
+                "  {:<14} {:>7.2}s  {}",
+                loss.as_str(),
+                t.elapsed().as_secs_f64(),
+                path.display()
+            )
+        });
+    }
+    bar.finish_and_clear();
+    Ok(ExitCode::SUCCESS)
+}
+
+fn losses() {
+    for loss in LossName::ALL {
+        println!("{loss}");
+        for (i, v) in registry::variants(loss).iter().enumerate() {
+            let spec = LossSpec::new(loss, Some(v.name), &[]).expect("known variant");
+            let params: Vec<String> = v.params.iter().map(|(k, x)| format!("{k}={x}")).collect();
+            println!(
+                "  --variant {}{}\n      inputs: {}{}\n      params: {}\n      {}\n      source: {}",
+                v.name,
+                if i == 0 { " (default)" } else { "" },
+                spec.input_names(3).join(" "),
+                if loss == LossName::NtXent && v.name == "solo-learn" {
+                    " … (one per view, 2 or more)"
+                } else {
+                    ""
+                },
+                if params.is_empty() {
+                    "none".to_string()
+                } else {
+                    params.join(" ")
+                },
+                v.formula,
+                v.source
+            );
+        }
+        let ms: Vec<&str> = registry::mistakes(loss).iter().map(|m| m.id).collect();
+        println!("  mistakes recognised: {}\n", ms.join(", "));
+    }
 }
 
 fn config(a: &RunArgs) -> Config {
@@ -235,6 +409,12 @@ fn main() -> ExitCode {
             snapshots,
         } => verify(run, json.as_deref(), snapshots),
         Command::Derive { run, out, check } => derive(run, out, *check),
+        Command::Check(a) => check(a),
+        Command::Golden { out, loss, large } => golden(out, loss, *large),
+        Command::Losses => {
+            losses();
+            Ok(ExitCode::SUCCESS)
+        }
         Command::List => {
             for e in theorems::catalogue() {
                 println!("{:<5} {:<58} {}", e.claim.label, e.claim.id, e.claim.title);

@@ -5,5 +5,5 @@ pub mod coding_rate;
 pub mod contrastive;
 pub mod covariance;
 pub mod cross_correlation;
-pub mod fast;
+pub mod float;
 pub mod vicreg;

@@ -1,0 +1,496 @@
+//! `sslproof check` as a library: compare a user's loss value and gradients with the reference,
+//! within the tolerance that [`crate::rounding`] derives for the user's precision; when they
+//! disagree, name the first disagreeing component and try every other variant and every common
+//! mistake of [`crate::registry`] to say which one the user's numbers match.
+
+use std::fmt::Write as _;
+
+use nalgebra::DMatrix;
+
+use crate::hp::Mat;
+use crate::losses::float::Out;
+use crate::registry::{self, LossSpec, SpecError};
+use crate::rounding::{self, Precision, Scale, Tolerance};
+
+/// What the user computed.
+#[derive(Clone, Debug)]
+pub struct UserNumbers {
+    pub value: f64,
+    /// One per input with a gradient, or none.
+    pub grads: Option<Vec<DMatrix<f64>>>,
+}
+
+/// How to check.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub precision: Precision,
+    /// Bits of the MPFR reference.
+    pub hp_bits: u32,
+    /// Largest MPFR reference worth computing, in multiply-adds ([`registry::hp_work`]); above
+    /// it the reference is the f64 implementation, whose own error bound is added.
+    pub hp_max_work: f64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            precision: Precision::F32,
+            hp_bits: 256,
+            hp_max_work: 2e7,
+        }
+    }
+}
+
+/// Which implementation gave the reference.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub enum ReferenceKind {
+    /// MPFR at this many bits (error far below any tolerance).
+    Mpfr(u32),
+    /// The f64 implementation, with its own rounding-error bound added to the tolerance.
+    F64,
+}
+
+/// The reference value and gradients, and how far they may be from exact.
+#[derive(Clone, Debug)]
+pub struct Reference {
+    pub kind: ReferenceKind,
+    pub out: Out<f64>,
+    /// The f64 loss (for the rounding model and the diagnosis).
+    pub out64: Out<f64>,
+    pub scale: Scale,
+    /// Error bound of the reference itself (one f64 rounding for MPFR).
+    pub error: Tolerance,
+    /// The MPFR value with 30 significant digits.
+    pub value_decimal: Option<String>,
+}
+
+/// The reference for `inputs`: MPFR where affordable, else f64.
+pub fn reference(
+    spec: &LossSpec,
+    inputs: &[DMatrix<f64>],
+    opts: &Options,
+) -> Result<Reference, SpecError> {
+    let out64 = registry::evaluate(spec, None, inputs)?;
+    let scale = rounding::scale(spec, inputs, &out64);
+    let (b, d) = inputs[0].shape();
+    let ng = spec.grad_count(inputs.len());
+    let hp = if registry::hp_work(spec, b, d, inputs.len()) <= opts.hp_max_work {
+        let mats: Vec<Mat> = inputs
+            .iter()
+            .map(|m| {
+                Mat::from_fn(m.nrows(), m.ncols(), opts.hp_bits, |i, j| {
+                    rug::Float::with_val(opts.hp_bits, m[(i, j)])
+                })
+            })
+            .collect();
+        registry::evaluate_hp(spec, &mats, opts.hp_bits)
+    } else {
+        None
+    };
+    match hp {
+        Some(r) => {
+            let lg = r?;
+            let to64 = |m: &Mat| DMatrix::from_fn(m.rows(), m.cols(), |i, j| m.at(i, j).to_f64());
+            let out = Out {
+                value: lg.value.to_f64(),
+                grads: lg.grads.iter().take(ng).map(to64).collect(),
+            };
+            let mut error = rounding::tolerance(&scale, &out64, Precision::F64);
+            // MPFR at hp_bits: its own error is below 2^(20 − bits) relative, then one rounding
+            // to f64 (half an ulp), which the comparison absorbs through its f64 floor.
+            error.value = out.value.abs() * f64::EPSILON;
+            error.grads = out.grads.iter().map(|g| g.amax() * f64::EPSILON).collect();
+            error.untrustworthy = None;
+            Ok(Reference {
+                kind: ReferenceKind::Mpfr(opts.hp_bits),
+                out,
+                out64,
+                scale,
+                error,
+                value_decimal: Some(lg.value.to_string_radix(10, Some(30))),
+            })
+        }
+        None => {
+            let error = rounding::tolerance(&scale, &out64, Precision::F64);
+            let mut out = out64.clone();
+            out.grads.truncate(ng);
+            Ok(Reference {
+                kind: ReferenceKind::F64,
+                out,
+                out64,
+                scale,
+                error,
+                value_decimal: None,
+            })
+        }
+    }
+}
+
+/// One compared component.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Component {
+    /// `value`, or `gradient of z1 at (i, j)`.
+    pub what: String,
+    pub user: f64,
+    pub reference: f64,
+    pub tolerance: f64,
+}
+
+impl Component {
+    pub fn error(&self) -> f64 {
+        (self.user - self.reference).abs()
+    }
+    pub fn ok(&self) -> bool {
+        // NaN compares false: a NaN from the user never agrees.
+        self.error() <= self.tolerance
+    }
+}
+
+/// A gradient's comparison, summarised.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct GradSummary {
+    pub input: String,
+    pub max_error: f64,
+    pub tolerance: f64,
+    /// The entry of the largest error.
+    pub worst: (usize, usize),
+    pub disagreeing: usize,
+}
+
+/// A variant or mistake that the user's numbers match.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Diagnosis {
+    /// `variant` or `mistake`.
+    pub kind: &'static str,
+    pub id: String,
+    pub says: String,
+    pub value_matches: bool,
+    /// `None` where the user gave no gradient.
+    pub grads_match: Option<bool>,
+}
+
+/// The checker's conclusion.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum Outcome {
+    Agrees,
+    Disagrees,
+    /// The user's precision cannot give a trustworthy answer here; the comparison is shown but
+    /// concludes nothing.
+    Untrustworthy,
+}
+
+/// Everything `sslproof check` prints.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct CheckReport {
+    pub loss: String,
+    pub variant: String,
+    pub params: Vec<(String, f64)>,
+    pub shape: (usize, usize),
+    pub precision: Precision,
+    pub reference: ReferenceKind,
+    pub kappa: Option<f64>,
+    pub value: Component,
+    pub grads: Vec<GradSummary>,
+    pub first_disagreement: Option<Component>,
+    pub untrustworthy: Option<String>,
+    pub diagnosis: Vec<Diagnosis>,
+    pub outcome: Outcome,
+}
+
+/// Compares `(value, grads)` with `(ref_value, ref_grads)`: the value, then each gradient entry
+/// in row-major order; returns the value component, the gradient summaries and the first
+/// component out of tolerance.
+fn compare(
+    names: &[String],
+    value: f64,
+    grads: Option<&[DMatrix<f64>]>,
+    r: &Out<f64>,
+    tol_value: f64,
+    tol_grads: &[f64],
+) -> (Component, Vec<GradSummary>, Option<Component>) {
+    let vc = Component {
+        what: "value".into(),
+        user: value,
+        reference: r.value,
+        tolerance: tol_value,
+    };
+    let mut first = if vc.ok() { None } else { Some(vc.clone()) };
+    let mut sums = Vec::new();
+    if let Some(gs) = grads {
+        for (t, ((g, rg), name)) in gs.iter().zip(&r.grads).zip(names).enumerate() {
+            let tol = tol_grads[t];
+            let mut s = GradSummary {
+                input: name.clone(),
+                max_error: 0.0,
+                tolerance: tol,
+                worst: (0, 0),
+                disagreeing: 0,
+            };
+            for i in 0..g.nrows() {
+                for j in 0..g.ncols() {
+                    let c = Component {
+                        what: format!("gradient of {name} at ({i}, {j})"),
+                        user: g[(i, j)],
+                        reference: rg[(i, j)],
+                        tolerance: tol,
+                    };
+                    let e = c.error();
+                    if !(e <= s.max_error) {
+                        s.max_error = e;
+                        s.worst = (i, j);
+                    }
+                    if !c.ok() {
+                        s.disagreeing += 1;
+                        if first.is_none() {
+                            first = Some(c);
+                        }
+                    }
+                }
+            }
+            sums.push(s);
+        }
+    }
+    (vc, sums, first)
+}
+
+/// Checks the user's numbers. Errors only for bad input (count, shape, NaN in the inputs, an
+/// unusable batch); a NaN in the user's *results* is a disagreement, not an error.
+pub fn check(
+    spec: &LossSpec,
+    inputs: &[DMatrix<f64>],
+    user: &UserNumbers,
+    opts: &Options,
+) -> Result<CheckReport, SpecError> {
+    spec.validate_inputs(inputs)?;
+    let names = spec.input_names(inputs.len());
+    let ng = spec.grad_count(inputs.len());
+    if let Some(gs) = &user.grads {
+        if gs.len() != ng {
+            return Err(SpecError::InputCount {
+                loss: spec.loss,
+                variant: spec.variant.name,
+                expected: format!("{ng} gradients"),
+                names: names[..ng].join(" "),
+                found: gs.len(),
+            });
+        }
+        for (g, (z, name)) in gs.iter().zip(inputs.iter().zip(&names)) {
+            if g.shape() != z.shape() {
+                return Err(SpecError::InputShape {
+                    name: format!("gradient of {name}"),
+                    found: g.shape(),
+                    expected: format!("{} × {} (the shape of {name})", z.nrows(), z.ncols()),
+                });
+            }
+        }
+    }
+    let r = reference(spec, inputs, opts)?;
+    let tol = rounding::tolerance(&r.scale, &r.out64, opts.precision);
+    // The comparison allows the user's error, the reference's, and the last f64 rounding.
+    let tv = tol.value + r.error.value + 2.0 * f64::EPSILON * r.out.value.abs();
+    let tg: Vec<f64> = (0..ng)
+        .map(|t| tol.grads[t] + r.error.grads[t] + 2.0 * f64::EPSILON * r.out.grads[t].amax())
+        .collect();
+    let (value, grads, first) = compare(&names, user.value, user.grads.as_deref(), &r.out, tv, &tg);
+    let outcome = if tol.untrustworthy.is_some() {
+        Outcome::Untrustworthy
+    } else if first.is_some() {
+        Outcome::Disagrees
+    } else {
+        Outcome::Agrees
+    };
+    let diagnosis = if outcome == Outcome::Agrees {
+        Vec::new()
+    } else {
+        diagnose(spec, inputs, user, &r, &names, tv, &tg)
+    };
+    Ok(CheckReport {
+        loss: spec.loss.to_string(),
+        variant: spec.variant.name.to_string(),
+        params: spec
+            .params
+            .iter()
+            .map(|(k, v)| (k.to_string(), *v))
+            .collect(),
+        shape: inputs[0].shape(),
+        precision: opts.precision,
+        reference: r.kind.clone(),
+        kappa: r.scale.kappa,
+        value,
+        grads,
+        first_disagreement: first,
+        untrustworthy: tol.untrustworthy,
+        diagnosis,
+        outcome,
+    })
+}
+
+/// Every other variant and every mistake whose numbers the user's match (and that differ from
+/// the reference at these inputs).
+fn diagnose(
+    spec: &LossSpec,
+    inputs: &[DMatrix<f64>],
+    user: &UserNumbers,
+    r: &Reference,
+    names: &[String],
+    tv: f64,
+    tg: &[f64],
+) -> Vec<Diagnosis> {
+    let mut candidates: Vec<(&'static str, String, String, LossSpec, Option<&'static str>)> =
+        Vec::new();
+    for v in registry::variants(spec.loss) {
+        if v.name != spec.variant.name {
+            let other = spec.as_variant(v);
+            let same_inputs = other.input_names(inputs.len()) == names;
+            if same_inputs {
+                candidates.push((
+                    "variant",
+                    v.name.to_string(),
+                    format!("{} ({})", v.formula, v.source),
+                    other,
+                    None,
+                ));
+            }
+        }
+    }
+    for m in registry::mistakes_for(spec) {
+        candidates.push((
+            "mistake",
+            m.id.to_string(),
+            m.says.to_string(),
+            spec.clone(),
+            Some(m.id),
+        ));
+    }
+    let ng = tg.len();
+    let mut found = Vec::new();
+    for (kind, id, says, cspec, mistake) in candidates {
+        let Ok(mut out) = registry::evaluate(&cspec, mistake, inputs) else {
+            continue;
+        };
+        out.grads.truncate(ng);
+        // Indistinguishable from the reference at these inputs: says nothing.
+        let (_, _, differs) = compare(names, out.value, Some(&out.grads), &r.out, tv, tg);
+        if differs.is_none() {
+            continue;
+        }
+        let (vc, sums, _) = compare(names, user.value, user.grads.as_deref(), &out, tv, tg);
+        let value_matches = vc.ok();
+        let grads_match = user
+            .grads
+            .as_ref()
+            .map(|_| sums.iter().all(|s| s.disagreeing == 0));
+        if value_matches || grads_match == Some(true) {
+            found.push(Diagnosis {
+                kind,
+                id,
+                says,
+                value_matches,
+                grads_match,
+            });
+        }
+    }
+    // Full matches first.
+    found.sort_by_key(|d| !(d.value_matches && d.grads_match != Some(false)));
+    found
+}
+
+impl CheckReport {
+    pub fn exit_code(&self) -> u8 {
+        match self.outcome {
+            Outcome::Agrees => 0,
+            Outcome::Disagrees => 1,
+            Outcome::Untrustworthy => 3,
+        }
+    }
+
+    /// The human-readable report.
+    pub fn render(&self) -> String {
+        let mut s = String::new();
+        let params: Vec<String> = self
+            .params
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let _ = writeln!(
+            s,
+            "{} ({}{}{}), B = {}, d = {}, checked as {}",
+            self.loss,
+            self.variant,
+            if params.is_empty() { "" } else { "; " },
+            params.join(", "),
+            self.shape.0,
+            self.shape.1,
+            self.precision.as_str()
+        );
+        let _ = writeln!(
+            s,
+            "reference: {}{}",
+            match self.reference {
+                ReferenceKind::Mpfr(b) => format!("MPFR at {b} bits"),
+                ReferenceKind::F64 => "f64 (its own error bound added to the tolerance)".into(),
+            },
+            self.kappa
+                .map(|k| format!("; condition number of the log-det matrix {k:.3e}"))
+                .unwrap_or_default()
+        );
+        let v = &self.value;
+        let _ = writeln!(
+            s,
+            "value     yours {:+.17e}  reference {:+.17e}  |diff| {:.2e}  tolerance {:.2e}  {}",
+            v.user,
+            v.reference,
+            v.error(),
+            v.tolerance,
+            if v.ok() { "ok" } else { "DISAGREES" }
+        );
+        for g in &self.grads {
+            let _ = writeln!(
+                s,
+                "grad {:<4} max |diff| {:.2e} at {:?}  tolerance {:.2e}  {}",
+                g.input,
+                g.max_error,
+                g.worst,
+                g.tolerance,
+                if g.disagreeing == 0 {
+                    "ok".to_string()
+                } else {
+                    format!("{} entries DISAGREE", g.disagreeing)
+                }
+            );
+        }
+        if let Some(c) = &self.first_disagreement {
+            let _ = writeln!(
+                s,
+                "first disagreement: {}: yours {:+.17e}, reference {:+.17e}",
+                c.what, c.user, c.reference
+            );
+        }
+        if let Some(w) = &self.untrustworthy {
+            let _ = writeln!(s, "cannot be trusted at {}: {w}", self.precision.as_str());
+        }
+        if self.outcome != Outcome::Agrees {
+            if self.diagnosis.is_empty() {
+                let _ = writeln!(s, "diagnosis: matches no known variant or common mistake");
+            }
+            for d in &self.diagnosis {
+                let what = match (d.value_matches, d.grads_match) {
+                    (true, Some(true)) | (true, None) => "matches",
+                    (true, Some(false)) => "value matches (gradient does not)",
+                    (false, _) => "gradient matches (value does not)",
+                };
+                let _ = writeln!(s, "diagnosis: {what} {} {:?}: {}", d.kind, d.id, d.says);
+            }
+        }
+        let _ = writeln!(
+            s,
+            "verdict: {}",
+            match self.outcome {
+                Outcome::Agrees => "AGREES with the reference",
+                Outcome::Disagrees => "DISAGREES with the reference",
+                Outcome::Untrustworthy => "NOT TRUSTWORTHY at this precision (no conclusion)",
+            }
+        );
+        s
+    }
+}

@@ -1,0 +1,336 @@
+//! The loss registry, the f64 references and the checker (issue 5): every variant's f64 value and
+//! gradient against the MPFR reference (itself checked against 256-bit finite differences in
+//! `tests/losses.rs`), every planted mistake's gradient against f64 finite differences, every
+//! common mistake caught with the right diagnosis, and bad input refused by name.
+
+use nalgebra::DMatrix;
+use sslproof::checker::{self, Options, Outcome, ReferenceKind, UserNumbers};
+use sslproof::golden::{self, Case};
+use sslproof::registry::{self, LossName, LossSpec, SpecError};
+use sslproof::rounding::{self, Precision};
+
+fn case(b: usize, d: usize) -> Case {
+    Case {
+        name: "test",
+        b,
+        d,
+        large: false,
+    }
+}
+
+fn inputs(spec: &LossSpec, b: usize, d: usize, salt: u64) -> Vec<DMatrix<f64>> {
+    golden::inputs(
+        spec,
+        &case(b, d),
+        golden::seed_of(spec.loss, spec.variant.name, "test") ^ salt,
+    )
+}
+
+fn all_specs() -> Vec<LossSpec> {
+    LossName::ALL
+        .iter()
+        .flat_map(|&l| {
+            registry::variants(l)
+                .iter()
+                .map(move |v| LossSpec::new(l, Some(v.name), &[]).unwrap())
+        })
+        .collect()
+}
+
+/// The f64 implementation agrees with MPFR within the model's own f64 tolerance, at shapes with
+/// d < B, d > B and d = B; for the two conventions without an MPFR counterpart (NT-Xent with three
+/// views) the f64 reference is used and said so.
+#[test]
+fn f64_agrees_with_mpfr_within_the_f64_model() {
+    for spec in all_specs() {
+        for (b, d) in [(16usize, 5usize), (6, 14), (9, 9)] {
+            let xs = inputs(&spec, b, d, 1);
+            let r = checker::reference(&spec, &xs, &Options::default()).unwrap();
+            let multi_view = spec.loss == LossName::NtXent && xs.len() > 2;
+            if multi_view {
+                assert_eq!(r.kind, ReferenceKind::F64);
+                continue;
+            }
+            assert_eq!(r.kind, ReferenceKind::Mpfr(256), "{spec:?}");
+            let tol = rounding::tolerance(&r.scale, &r.out64, Precision::F64);
+            let what = format!("{} {} B={b} d={d}", spec.loss, spec.variant.name);
+            assert!(
+                (r.out64.value - r.out.value).abs() <= tol.value,
+                "{what}: f64 {} MPFR {}",
+                r.out64.value,
+                r.out.value
+            );
+            for (t, (g64, g)) in r.out64.grads.iter().zip(&r.out.grads).enumerate() {
+                let e = (g64 - g).amax();
+                assert!(e <= tol.grads[t], "{what}: gradient {t} off by {e:e}");
+                // Not vacuous: the f64 tolerance is tiny next to the gradient (unless the
+                // log-det matrix is nearly singular: CorInfoMax with d > B has rank B − 1 + εI).
+                if r.scale.kappa.is_none_or(|k| k < 1e4) {
+                    assert!(tol.grads[t] < 1e-9 * (g.amax() + 1.0), "{what}: {tol:?}");
+                }
+            }
+        }
+    }
+}
+
+/// Central differences in f64 (h = 10⁻⁵ relative to the entry, error O(h²) ≈ 10⁻¹⁰ plus
+/// rounding ≈ 10⁻¹¹/h): accepted at 10⁻⁵ of the largest gradient entry.
+fn fd_check(spec: &LossSpec, mistake: Option<&str>, xs: &[DMatrix<f64>]) {
+    let out = registry::evaluate(spec, mistake, xs).unwrap();
+    let what = format!("{} {} {:?}", spec.loss, spec.variant.name, mistake);
+    // SimSiam's z1, z2 are detached: their zero gradient is not a derivative.
+    let detached = spec.loss == LossName::Simsiam && mistake != Some("no-stop-gradient");
+    for (t, g) in out.grads.iter().enumerate() {
+        if detached && t >= 2 {
+            assert_eq!(g.amax(), 0.0);
+            continue;
+        }
+        let scale = g.amax() + 1e-3;
+        for i in 0..g.nrows() {
+            for j in 0..g.ncols() {
+                let h = 1e-5 * xs[t][(i, j)].abs().max(0.1);
+                let at = |delta: f64| {
+                    let mut ys = xs.to_vec();
+                    ys[t][(i, j)] += delta;
+                    registry::evaluate(spec, mistake, &ys).unwrap().value
+                };
+                let fd = (at(h) - at(-h)) / (2.0 * h);
+                assert!(
+                    (fd - g[(i, j)]).abs() <= 1e-5 * scale,
+                    "{what}: input {t} ({i}, {j}): finite difference {fd:e}, analytic {:e}",
+                    g[(i, j)]
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn every_variant_and_every_planted_mistake_has_the_right_gradient() {
+    for spec in all_specs() {
+        let xs = inputs(&spec, 7, 4, 2);
+        fd_check(&spec, None, &xs);
+        for m in registry::mistakes(spec.loss) {
+            if spec.loss == LossName::Simsiam && m.id == "no-stop-gradient" {
+                continue; // checked below: the stop-gradient is not a derivative.
+            }
+            fd_check(&spec, Some(m.id), &xs);
+        }
+    }
+    // Without the stop-gradient, the z gradients are the true derivatives.
+    let spec = LossSpec::new(LossName::Simsiam, None, &[]).unwrap();
+    fd_check(&spec, Some("no-stop-gradient"), &inputs(&spec, 5, 4, 3));
+}
+
+#[test]
+fn nt_xent_solo_learn_with_two_views_is_lightly() {
+    let lightly = LossSpec::new(LossName::NtXent, Some("lightly"), &[("tau".into(), 0.2)]).unwrap();
+    let solo = LossSpec::new(LossName::NtXent, Some("solo-learn"), &[("tau".into(), 0.2)]).unwrap();
+    let xs = inputs(&lightly, 6, 5, 4);
+    let (a, b) = (
+        registry::evaluate(&lightly, None, &xs).unwrap(),
+        registry::evaluate(&solo, None, &xs).unwrap(),
+    );
+    assert!((a.value - b.value).abs() < 1e-14);
+    assert!((&a.grads[0] - &b.grads[0]).amax() < 1e-14);
+}
+
+fn f32_user(spec: &LossSpec, mistake: Option<&str>, xs: &[DMatrix<f64>]) -> UserNumbers {
+    let xs32: Vec<DMatrix<f32>> = xs.iter().map(|m| m.map(|x| x as f32)).collect();
+    let o = registry::evaluate(spec, mistake, &xs32).unwrap();
+    let ng = spec.grad_count(xs.len());
+    UserNumbers {
+        value: o.value as f64,
+        grads: Some(
+            o.grads
+                .into_iter()
+                .take(ng)
+                .map(|g| g.map(|x| x as f64))
+                .collect(),
+        ),
+    }
+}
+
+fn opts32() -> Options {
+    Options {
+        precision: Precision::F32,
+        ..Options::default()
+    }
+}
+
+/// A correct float32 computation agrees; every planted mistake, computed in float32 too, is
+/// caught and diagnosed by name.
+#[test]
+fn every_common_mistake_is_caught_and_named() {
+    let mut named = 0;
+    for spec in all_specs() {
+        let xs = inputs(&spec, 32, 12, 5);
+        let ok = checker::check(&spec, &xs, &f32_user(&spec, None, &xs), &opts32()).unwrap();
+        assert_eq!(
+            ok.outcome,
+            Outcome::Agrees,
+            "{} {}:\n{}",
+            spec.loss,
+            spec.variant.name,
+            ok.render()
+        );
+        for m in registry::mistakes_for(&spec) {
+            let user = f32_user(&spec, Some(m.id), &xs);
+            let r = checker::check(&spec, &xs, &user, &opts32()).unwrap();
+            let text = r.render();
+            assert_eq!(
+                r.outcome,
+                Outcome::Disagrees,
+                "{} {}:\n{text}",
+                spec.loss,
+                m.id
+            );
+            assert!(r.first_disagreement.is_some(), "{text}");
+            let d = r
+                .diagnosis
+                .iter()
+                .find(|d| d.id == m.id)
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{} {} {} not diagnosed:\n{text}",
+                        spec.loss, spec.variant.name, m.id
+                    )
+                });
+            assert!(d.value_matches && d.grads_match == Some(true), "{text}");
+            assert!(text.contains(m.says), "{text}");
+            named += 1;
+        }
+    }
+    assert!(named >= 40, "{named}");
+}
+
+/// Numbers from another implementation's convention are named as that variant.
+#[test]
+fn another_variant_is_named() {
+    let official = LossSpec::new(LossName::Vicreg, None, &[]).unwrap();
+    let xs = inputs(&official, 32, 12, 6);
+    for other in ["paper", "solo-learn"] {
+        let spec = LossSpec::new(LossName::Vicreg, Some(other), &[]).unwrap();
+        let r = checker::check(&official, &xs, &f32_user(&spec, None, &xs), &opts32()).unwrap();
+        assert_eq!(r.outcome, Outcome::Disagrees);
+        assert_eq!(r.diagnosis[0].kind, "variant", "{}", r.render());
+        assert!(r.diagnosis.iter().any(|d| d.id == other), "{}", r.render());
+    }
+    let mcr2 = LossSpec::new(LossName::CodingRate, None, &[("eps".into(), 0.2)]).unwrap();
+    let emp = LossSpec::new(LossName::CodingRate, Some("emp-ssl"), &[]).unwrap();
+    let xs = inputs(&mcr2, 32, 12, 7);
+    let r = checker::check(&mcr2, &xs, &f32_user(&emp, None, &xs), &opts32()).unwrap();
+    assert!(
+        r.diagnosis
+            .iter()
+            .any(|d| d.id == "emp-ssl" && d.value_matches),
+        "{}",
+        r.render()
+    );
+}
+
+/// One corrupted gradient entry is found and named (input and entry), and a NaN result is a
+/// disagreement, not a crash.
+#[test]
+fn the_first_disagreeing_component_is_named() {
+    let spec = LossSpec::new(LossName::Vicreg, None, &[]).unwrap();
+    let xs = inputs(&spec, 32, 12, 8);
+    let mut user = f32_user(&spec, None, &xs);
+    user.grads.as_mut().unwrap()[1][(3, 7)] *= 1.01;
+    let r = checker::check(&spec, &xs, &user, &opts32()).unwrap();
+    assert_eq!(r.outcome, Outcome::Disagrees);
+    let first = r.first_disagreement.as_ref().unwrap();
+    assert_eq!(first.what, "gradient of z2 at (3, 7)", "{}", r.render());
+    assert_eq!(r.grads[1].disagreeing, 1);
+    assert!(r.diagnosis.is_empty(), "{}", r.render());
+    assert!(r.render().contains("matches no known variant"));
+    let mut nan = f32_user(&spec, None, &xs);
+    nan.value = f64::NAN;
+    let r = checker::check(&spec, &xs, &nan, &opts32()).unwrap();
+    assert_eq!(r.outcome, Outcome::Disagrees);
+    assert_eq!(r.first_disagreement.unwrap().what, "value");
+}
+
+/// A log-determinant of a nearly singular matrix in reduced precision is reported as
+/// untrustworthy (CorInfoMax with d > B and ε = 10⁻⁶: the covariance has rank B − 1).
+#[test]
+fn an_untrustworthy_precision_is_said_so() {
+    let spec = LossSpec::new(LossName::Corinfomax, None, &[]).unwrap();
+    let xs = inputs(&spec, 8, 24, 9);
+    let user = f32_user(&spec, None, &xs);
+    let r = checker::check(&spec, &xs, &user, &opts32()).unwrap();
+    assert_eq!(r.outcome, Outcome::Untrustworthy, "{}", r.render());
+    assert!(r.kappa.unwrap() > 1e6);
+    assert!(r.render().contains("condition number"), "{}", r.render());
+    // In f64 the same case can be checked.
+    let r = checker::check(
+        &spec,
+        &xs,
+        &UserNumbers {
+            value: r.value.reference,
+            grads: None,
+        },
+        &Options {
+            precision: Precision::F64,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(r.outcome, Outcome::Agrees, "{}", r.render());
+}
+
+#[test]
+fn bad_input_is_refused_by_name() {
+    let vic = LossSpec::new(LossName::Vicreg, None, &[]).unwrap();
+    let user = UserNumbers {
+        value: 0.0,
+        grads: None,
+    };
+    let o = Options::default();
+    let err = |spec: &LossSpec, xs: Vec<DMatrix<f64>>| {
+        checker::check(spec, &xs, &user, &o)
+            .unwrap_err()
+            .to_string()
+    };
+    let z = DMatrix::<f64>::from_element(1, 3, 0.5);
+    assert!(err(&vic, vec![z.clone(), z]).contains("at least 2 samples"));
+    let e = DMatrix::<f64>::zeros(4, 0);
+    assert!(err(&vic, vec![e.clone(), e]).contains("empty batch"));
+    let mut n = DMatrix::<f64>::from_element(4, 3, 0.5);
+    n[(2, 1)] = f64::NAN;
+    let ok = DMatrix::<f64>::from_fn(4, 3, |i, j| (i * 3 + j) as f64);
+    assert!(err(&vic, vec![ok.clone(), n]).contains("(2, 1)"));
+    assert!(err(&vic, vec![ok.clone(), DMatrix::zeros(5, 3)]).contains("input z2: shape (5, 3)"));
+    assert!(err(&vic, vec![ok.clone()]).contains("takes 2 inputs"));
+    let bad_grads = UserNumbers {
+        value: 0.0,
+        grads: Some(vec![DMatrix::zeros(4, 3)]),
+    };
+    let e = checker::check(&vic, &[ok.clone(), ok.clone()], &bad_grads, &o).unwrap_err();
+    assert!(e.to_string().contains("2 gradients"), "{e}");
+    let e = LossSpec::new(LossName::Vicreg, Some("lightly"), &[]).unwrap_err();
+    assert!(
+        matches!(e, SpecError::Variant { .. })
+            && e.to_string().contains("official, paper, solo-learn")
+    );
+    let e = LossSpec::new(LossName::CodingRate, None, &[("epsilon".into(), 0.5)]).unwrap_err();
+    assert!(e.to_string().contains("its parameters: eps"), "{e}");
+    let e = LossSpec::new(LossName::CodingRate, None, &[("eps".into(), -1.0)]).unwrap_err();
+    assert!(e.to_string().contains("must be > 0"), "{e}");
+    // An indefinite running covariance (CorInfoMax's state): named, not a panic.
+    let cr = LossSpec::new(LossName::Corinfomax, Some("running"), &[]).unwrap();
+    let flat = DMatrix::<f64>::from_element(4, 3, 1.0);
+    let mu = DMatrix::<f64>::zeros(1, 3);
+    let e = err(
+        &cr,
+        vec![
+            flat.clone(),
+            flat,
+            mu.clone(),
+            DMatrix::identity(3, 3) * -5.0,
+            mu,
+            DMatrix::identity(3, 3),
+        ],
+    );
+    assert!(e.contains("not positive definite"), "{e}");
+}
