@@ -179,6 +179,20 @@ struct ManifestJson {
 
 const NOTES: &str = "Inputs are float32-representable values stored as float64 (casting to float32 is exact). Gradients are with respect to each input, in the input's shape; rows are samples. A value and gradients agree when |yours − reference| ≤ atol for the value and for every gradient entry (rtol = 0), with atol from the user's precision. Tolerances come from sslproof's rounding-error model (docs/losses.md). 'trustworthy: false' means that precision cannot give a meaningful answer for this case.";
 
+/// `x` rounded **up** to 3 significant digits (a bound stays a bound, and the manifest does not
+/// carry the last bits of an f64 computation).
+pub fn round_up_3(x: f64) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let e = x.abs().log10().floor() - 2.0;
+    let p = 10f64.powf(e);
+    let r = (x / p).ceil() * p;
+    // The decimal printed must not fall below x.
+    let s: f64 = format!("{r:.3e}").parse().unwrap_or(r);
+    if s < x { r + p } else { s }
+}
+
 fn digits(err: f64, scale: f64) -> u32 {
     if err <= 0.0 || scale <= 0.0 {
         return 15;
@@ -256,7 +270,7 @@ pub fn write_loss(
                 let t = rounding::tolerance(&r.scale, &r.out64, prec);
                 // The golden value's own error is part of what a user's comparison must allow.
                 let value_atol = t.value + r.error.value + 2.0 * f64::EPSILON * r.out.value.abs();
-                let grad_atol = names
+                let grad_atol: Vec<(String, f64)> = names
                     .iter()
                     .zip(t.grads.iter().zip(&r.error.grads).zip(&r.out.grads))
                     .map(|(n, ((tg, eg), g))| (n.clone(), tg + eg + 2.0 * f64::EPSILON * g.amax()))
@@ -264,8 +278,11 @@ pub fn write_loss(
                 tolerances.insert(
                     prec.as_str().to_string(),
                     TolJson {
-                        value_atol,
-                        grad_atol,
+                        value_atol: round_up_3(value_atol),
+                        grad_atol: grad_atol
+                            .into_iter()
+                            .map(|(k, v): (String, f64)| (k, round_up_3(v)))
+                            .collect(),
                         trustworthy: t.untrustworthy.is_none(),
                         why_not: t.untrustworthy,
                     },
@@ -291,7 +308,7 @@ pub fn write_loss(
                 value_decimal: r.value_decimal.clone(),
                 grads: grads_map,
                 correct_digits: correct,
-                kappa: r.scale.kappa,
+                kappa: r.scale.kappa.map(round_up_3),
                 tolerances,
             });
         }

@@ -112,3 +112,244 @@ fn verify_exits_nonzero_on_a_verdict_regression() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("committed `refuted`"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+fn golden_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("golden")
+}
+
+fn manifest(loss: &str) -> serde_json::Value {
+    serde_json::from_str(
+        &std::fs::read_to_string(golden_dir().join(format!("{loss}.json"))).unwrap(),
+    )
+    .unwrap()
+}
+
+fn case<'a>(m: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    m["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap()
+}
+
+fn files(c: &serde_json::Value, key: &str) -> Vec<String> {
+    c["input_order"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| c[key].get(n.as_str().unwrap()))
+        .map(|p| golden_dir().join(p.as_str().unwrap()).display().to_string())
+        .collect()
+}
+
+/// `check` on a golden case: the golden numbers agree (exit 0), a perturbed value disagrees
+/// (exit 1, first disagreement named), a bad file is refused (exit 2, named).
+#[test]
+fn check_exit_codes_on_golden_files() {
+    let m = manifest("vicreg");
+    let c = case(&m, "official/small");
+    let value = c["value"].as_f64().unwrap();
+    let mut args = vec![
+        "check",
+        "--loss",
+        "vicreg",
+        "--precision",
+        "f64",
+        "--inputs",
+    ];
+    let ins = files(c, "inputs");
+    let gs = files(c, "grads");
+    args.extend(ins.iter().map(String::as_str));
+    args.push("--grad");
+    args.extend(gs.iter().map(String::as_str));
+    let v = format!("{value:e}");
+    let mut ok = args.clone();
+    ok.extend(["--value", &v]);
+    let out = sslproof(&ok);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("AGREES") && text.contains("MPFR at 256 bits"),
+        "{text}"
+    );
+    let wrong = format!("{:e}", value * (1.0 + 1e-9));
+    let mut bad = args.clone();
+    bad.extend(["--value", &wrong]);
+    let out = sslproof(&bad);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("first disagreement: value"), "{text}");
+
+    let dir = std::env::temp_dir().join(format!("sslproof-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let trunc = dir.join("truncated.npy");
+    let bytes = std::fs::read(&ins[0]).unwrap();
+    std::fs::write(&trunc, &bytes[..bytes.len() - 8]).unwrap();
+    let out = sslproof(&[
+        "check",
+        "--loss",
+        "vicreg",
+        "--inputs",
+        trunc.to_str().unwrap(),
+        &ins[1],
+        "--value",
+        "1",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("truncated.npy") && err.contains("truncated"),
+        "{err}"
+    );
+    let out = sslproof(&[
+        "check",
+        "--loss",
+        "vicreg",
+        "--variant",
+        "nope",
+        "--inputs",
+        &ins[0],
+        &ins[1],
+        "--value",
+        "1",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("official, paper, solo-learn"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Exit 3 where the precision cannot give a trustworthy answer (CorInfoMax, d > B, in float32).
+#[test]
+fn check_says_when_a_precision_cannot_be_trusted() {
+    let m = manifest("corinfomax");
+    let c = case(&m, "one-batch/wide");
+    assert_eq!(c["tolerances"]["f32"]["trustworthy"], false);
+    let ins = files(c, "inputs");
+    let v = format!("{:e}", c["value"].as_f64().unwrap());
+    let out = sslproof(&[
+        "check",
+        "--loss",
+        "corinfomax",
+        "--precision",
+        "f32",
+        "--inputs",
+        &ins[0],
+        &ins[1],
+        "--value",
+        &v,
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(
+        text.contains("NOT TRUSTWORTHY") && text.contains("condition number"),
+        "{text}"
+    );
+}
+
+/// The committed golden files are what `sslproof golden` writes now (inputs bit for bit; values,
+/// gradients and tolerances to 12 significant digits, since the f64 parts may round differently
+/// on another CPU's matrix kernels).
+#[test]
+fn committed_golden_files_are_current() {
+    let dir = std::env::temp_dir().join(format!("sslproof-golden-{}", std::process::id()));
+    let out = sslproof(&["golden", "--out", dir.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    fn close(a: &serde_json::Value, b: &serde_json::Value, at: &str) {
+        use serde_json::Value::*;
+        match (a, b) {
+            (Number(x), Number(y)) => {
+                let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+                assert!(
+                    (x - y).abs() <= 1e-12 * x.abs().max(y.abs()),
+                    "{at}: {x} vs {y}"
+                );
+            }
+            (Array(x), Array(y)) => {
+                assert_eq!(x.len(), y.len(), "{at}");
+                for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                    close(p, q, &format!("{at}[{i}]"));
+                }
+            }
+            (Object(x), Object(y)) => {
+                assert_eq!(
+                    x.keys().collect::<Vec<_>>(),
+                    y.keys().collect::<Vec<_>>(),
+                    "{at}"
+                );
+                for (k, p) in x {
+                    close(p, &y[k], &format!("{at}.{k}"));
+                }
+            }
+            (String(x), String(y)) if at.ends_with("value_decimal") => {
+                assert_eq!(x[..20], y[..20], "{at}")
+            }
+            _ => assert_eq!(a, b, "{at}"),
+        }
+    }
+    let mut n = 0;
+    for loss in [
+        "vicreg",
+        "barlow-twins",
+        "coding-rate",
+        "corinfomax",
+        "nt-xent",
+        "simsiam",
+        "align",
+        "uniformity",
+    ] {
+        let read = |root: &std::path::Path| -> serde_json::Value {
+            serde_json::from_str(
+                &std::fs::read_to_string(root.join(format!("{loss}.json"))).unwrap(),
+            )
+            .unwrap()
+        };
+        let (fresh, committed) = (read(&dir), read(&golden_dir()));
+        let mut fresh_c = fresh.clone();
+        fresh_c["generator"] = committed["generator"].clone();
+        close(&fresh_c, &committed, loss);
+        for c in committed["cases"].as_array().unwrap() {
+            for key in ["inputs", "grads"] {
+                for (_, p) in c[key].as_object().unwrap() {
+                    let p = p.as_str().unwrap();
+                    let (a, b) = (
+                        std::fs::read(dir.join(p)).unwrap(),
+                        std::fs::read(golden_dir().join(p)).unwrap(),
+                    );
+                    if key == "inputs" || c["reference"] != "f64" {
+                        assert!(a == b, "{p} differs: regenerate with `sslproof golden`");
+                    }
+                    n += 1;
+                }
+            }
+        }
+    }
+    assert!(n > 200, "{n}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn losses_lists_variants_inputs_and_mistakes() {
+    let out = sslproof(&["losses"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    for s in [
+        "vicreg",
+        "--variant official (default)",
+        "solo-learn",
+        "inputs: p1 p2 z1 z2",
+        "eps-squared",
+        "self-in-denominator",
+    ] {
+        assert!(text.contains(s), "{s}: {text}");
+    }
+    let out = sslproof(&["check", "--help"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    for s in ["--loss", "--grad", "--precision", "bf16", "Exit 0"] {
+        assert!(text.contains(s), "{s}: {text}");
+    }
+}
