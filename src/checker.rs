@@ -193,6 +193,8 @@ pub struct CheckReport {
     pub grads: Vec<GradSummary>,
     pub first_disagreement: Option<Component>,
     pub untrustworthy: Option<String>,
+    /// VICReg columns within rounding of the variance hinge.
+    pub hinge_columns: Vec<usize>,
     pub diagnosis: Vec<Diagnosis>,
     pub outcome: Outcome,
 }
@@ -320,6 +322,7 @@ pub fn check(
         grads,
         first_disagreement: first,
         untrustworthy: tol.untrustworthy,
+        hinge_columns: tol.hinge_columns,
         diagnosis,
         outcome,
     })
@@ -464,6 +467,13 @@ impl CheckReport {
                 s,
                 "first disagreement: {}: yours {:+.17e}, reference {:+.17e}",
                 c.what, c.user, c.reference
+            );
+        }
+        if !self.hinge_columns.is_empty() {
+            let _ = writeln!(
+                s,
+                "note: columns {:?} sit on the variance hinge within rounding; their gradient may take either side, and the tolerance includes the jump",
+                &self.hinge_columns[..self.hinge_columns.len().min(8)]
             );
         }
         if let Some(w) = &self.untrustworthy {

@@ -1,0 +1,125 @@
+"""Validates sslproof's rounding-error model against real reduced-precision computations: the
+PyTorch implementations of examples/python/sslproof_losses.py on every golden case, in float32 on
+the CPU, bfloat16 autocast on the CPU, and on a GPU when there is one: float32, TF32 and bfloat16
+autocast; plus numpy float32 (values of VICReg and the coding rate). For each setting it reports
+the largest ratio |error| / tolerance over the cases the model calls trustworthy (must be ≤ 1:
+the model bounds every error) and the median (how tight it is), and, for the cases it calls
+untrustworthy, the actual relative error of the gradient.
+
+    python examples/python/validate_tolerance.py [--large] [--json OUT]
+"""
+import argparse
+import json
+import statistics
+import sys
+import time
+
+import numpy as np
+import torch
+
+from golden import ROOT, cases, evaluate, load
+from sslproof_losses import IMPLEMENTATIONS
+
+
+def settings():
+    s = [("cpu", "f32", torch.float32, None, False), ("cpu", "bf16", torch.float32, torch.bfloat16, False)]
+    if torch.cuda.is_available():
+        s += [
+            ("cuda", "f32", torch.float32, None, False),
+            ("cuda", "tf32", torch.float32, None, True),
+            ("cuda", "bf16", torch.float32, torch.bfloat16, False),
+        ]
+    return s
+
+
+def numpy_f32(loss, case, arrays):
+    p = case["params"]
+    if loss == "vicreg" and case["variant"] == "official":
+        z1, z2 = (arrays[n].astype(np.float32) for n in ("z1", "z2"))
+        n, d = z1.shape
+        v = np.float32(p["sim"]) * np.mean((z1 - z2) ** 2)
+        for z in (z1, z2):
+            x = z - z.mean(0)
+            var = (x * x).sum(0) / np.float32(n - 1)
+            v += np.float32(p["std"]) * np.mean(np.maximum(0, 1 - np.sqrt(var + np.float32(p["eps"])))) / 2
+            c = x.T @ x / np.float32(n - 1)
+            v += np.float32(p["cov"]) * ((c * c).sum() - (np.diag(c) ** 2).sum()) / np.float32(d)
+        return float(v)
+    if loss == "coding-rate" and case["variant"] == "mcr2":
+        z = arrays["z"].astype(np.float32)
+        m, d = z.shape
+        a = np.eye(d, dtype=np.float32) + np.float32(d / (m * p["eps"])) * (z.T @ z)
+        return float(np.linalg.slogdet(a)[1]) / 2
+    return None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--large", action="store_true", help="also the large golden cases (generate them with `sslproof golden --large`)")
+    ap.add_argument("--json", help="write every measurement here")
+    args = ap.parse_args()
+    todo = list(cases()) + (list(cases(large=True)) if args.large else [])
+    rows = []
+    t0 = time.time()
+    for loss, case in todo:
+        impl = IMPLEMENTATIONS[(loss, case["variant"])]
+        ref_g = load(case, "grads")
+        for device, prec, dtype, autocast, tf32 in settings():
+            tol = case["tolerances"][prec]
+            torch.backends.cuda.matmul.allow_tf32 = tf32
+            torch.backends.cudnn.allow_tf32 = tf32
+            row = {"loss": loss, "case": case["name"], "shape": case["shape"], "device": device, "precision": prec,
+                   "trustworthy": tol["trustworthy"]}
+            try:
+                value, grads = evaluate(impl, case, dtype, device=device, autocast=autocast)
+                row["value_ratio"] = abs(float(value) - case["value"]) / tol["value_atol"]
+                gr, rel = 0.0, 0.0
+                for n, g in grads.items():
+                    e = float((g - torch.from_numpy(ref_g[n])).abs().max())
+                    gr = max(gr, e / tol["grad_atol"][n])
+                    rel = max(rel, e / max(float(np.abs(ref_g[n]).max()), 1e-300))
+                row["grad_ratio"], row["grad_rel_error"] = gr, rel
+                row["finite"] = bool(np.isfinite(float(value))) and all(bool(torch.isfinite(g).all()) for g in grads.values())
+            except Exception as e:  # e.g. a log-determinant not implemented for bfloat16
+                row["error"] = f"{type(e).__name__}: {str(e).splitlines()[0][:120]}"
+            rows.append(row)
+        if prec and loss in ("vicreg", "coding-rate"):
+            v = numpy_f32(loss, case, load(case, "inputs"))
+            if v is not None:
+                tol = case["tolerances"]["f32"]
+                rows.append({"loss": loss, "case": case["name"], "shape": case["shape"], "device": "numpy", "precision": "f32",
+                             "trustworthy": tol["trustworthy"], "value_ratio": abs(v - case["value"]) / tol["value_atol"]})
+    torch.backends.cuda.matmul.allow_tf32 = False
+    dev = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    print(f"torch {torch.__version__}, numpy {np.__version__}, {dev}; {len(todo)} golden cases, {time.time() - t0:.1f} s")
+    print(f"{'setting':<12}{'trusted':>8}{'max value':>11}{'max grad':>10}{'median v':>10}{'median g':>10}"
+          f"{'untrusted':>10}{'their median rel. grad error':>30}{'failed':>8}")
+    bad = 0
+    for device in ("cpu", "numpy", "cuda"):
+        for prec in ("f32", "tf32", "bf16"):
+            sel = [r for r in rows if r["device"] == device and r["precision"] == prec]
+            if not sel:
+                continue
+            ok = [r for r in sel if r["trustworthy"] and "error" not in r]
+            un = [r for r in sel if not r["trustworthy"] and "error" not in r]
+            err = [r for r in sel if "error" in r]
+            mv = max((r["value_ratio"] for r in ok), default=float("nan"))
+            mg = max((r.get("grad_ratio", 0) for r in ok), default=float("nan"))
+            medv = statistics.median([r["value_ratio"] for r in ok]) if ok else float("nan")
+            medg = statistics.median([r.get("grad_ratio", 0) for r in ok]) if ok else float("nan")
+            rel = statistics.median([r["grad_rel_error"] for r in un if "grad_rel_error" in r]) if un and device != "numpy" else float("nan")
+            print(f"{device + ' ' + prec:<12}{len(ok):>8}{mv:>11.3g}{mg:>10.3g}{medv:>10.2g}{medg:>10.2g}{len(un):>10}{rel:>30.3g}{len(err):>8}")
+            for r in ok:
+                if r["value_ratio"] > 1 or r.get("grad_ratio", 0) > 1:
+                    bad += 1
+                    print(f"  EXCEEDS: {r}")
+            for r in err[:3]:
+                print(f"  error: {r['loss']} {r['case']}: {r['error']}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=1)
+    sys.exit(1 if bad else 0)
+
+
+if __name__ == "__main__":
+    main()
