@@ -135,12 +135,18 @@ pub fn tolerance(scale: &Scale, out: &Out<f64>, precision: Precision) -> Toleran
         .zip(&scale.grads_in)
         .map(|(g, gi)| LAMBDA * (acc * g + u_in * gi))
         .collect();
+    // The variance is a reduction outside the matrix products (accumulation unit only). An
+    // entry belongs to one column, so an input's tolerance grows by its largest jump.
     let mut kinks = Vec::new();
+    let mut jumps = vec![0f64; grads.len()];
     for h in &scale.hinge {
-        if h.margin <= LAMBDA * u {
+        if h.margin <= LAMBDA * (acc + u_acc) {
             kinks.push(h.col);
-            grads[h.input] += h.jump;
+            jumps[h.input] = jumps[h.input].max(h.jump);
         }
+    }
+    for (g, j) in grads.iter_mut().zip(&jumps) {
+        *g += j;
     }
     let mut why = Vec::new();
     if let Some(kappa) = scale.kappa {
@@ -344,8 +350,9 @@ fn magnitudes(spec: &LossSpec, inputs: &[DMatrix<f64>], out: &Out<f64>, mode: Mo
     let abs_mode = mode == Mode::Abs;
     let mut kappa = None;
     let mut hinge = Vec::new();
-    // The final additions round once: relative u on the value (accumulation part only).
-    let top = if abs_mode { out.value.abs() } else { 0.0 };
+    // The value rounds once more at the end, and in bfloat16 autocast a reduction of a product's
+    // (bfloat16) output returns bfloat16: one relative rounding of the value in both parts.
+    let top = out.value.abs();
     let (value, grads) = match spec.loss {
         LossName::Vicreg => {
             let v = spec.variant.name;
@@ -385,7 +392,7 @@ fn magnitudes(spec: &LossSpec, inputs: &[DMatrix<f64>], out: &Out<f64>, mode: Mo
                         let s = (var + eps).sqrt();
                         let ds = raw / (2.0 * s);
                         let margin = (s - gamma).abs() / ds;
-                        if margin <= LAMBDA * Precision::Bf16.u_eff(n) {
+                        if margin <= LAMBDA * Precision::F32.u_eff(n) {
                             let jump = var_scale * za.column(j).amax() / (d as f64 * div * s);
                             hinge.push(Hinge {
                                 input,
@@ -425,13 +432,17 @@ fn magnitudes(spec: &LossSpec, inputs: &[DMatrix<f64>], out: &Out<f64>, mode: Mo
                     let g2 = (&zc * za.transpose()) * &za / div;
                     (cv, (g1 + g2).amax())
                 } else {
-                    // T = √(2(Z∘Z)ᵀ(Z∘Z)) + |ZᵀZ| (centred Z); ‖√(2(Z∘Z)ᵀ(Z∘Z))‖_F² = 2Σ_l‖z_l‖⁴
-                    // and ‖ZᵀZ‖_F = ‖ZZᵀ‖_F; Σ C²T² ≤ (‖C‖_F‖T‖_F)².
-                    let rn = row_norms(&zcs);
+                    // T = √(2(Z∘Z)ᵀ(Z∘Z)) + |ZᵀZ| (centred Z), T_kl ≤ r_k r_l with
+                    // r_k = 2^{1/4}‖z_:k‖₄ + ‖z_:k‖₂ (Cauchy–Schwarz), so
+                    // √Σ C²T² ≤ ‖RCR‖_F = ‖(Z_cR)(Z_cR)ᵀ‖_F/div (a B × B Gram matrix).
                     let kc = &zcs * zcs.transpose();
-                    let t_fro =
-                        (2.0 * rn.iter().map(|r| r.powi(4)).sum::<f64>()).sqrt() + kc.norm();
-                    let cv = kc.norm() / div * t_fro / div;
+                    let mut zr = zcs.clone();
+                    for k in 0..d {
+                        let col = zcs.column(k);
+                        let q = col.iter().map(|x| x.powi(4)).sum::<f64>().powf(0.25);
+                        zr.column_mut(k).scale_mut(2f64.powf(0.25) * q + col.norm());
+                    }
+                    let cv = (&zr * zr.transpose()).norm() / div / div;
                     // √(Σ_l z_lk² z_lj²) ≤ q_k q_j with q = column 4-norms, so
                     // prop(Z_c, T)_ij ≤ √2 q_j √(Σ_k z_c,ik² q_k²) + max_k|z_c,ik|·‖(Z_cᵀZ_c)_:j‖;
                     // twin(Z_c, C)_ij ≤ √2 max_k|z_c,ik|·‖C_:j‖ + |Z_c C|_ij, Z_c C = K Z_c/div.

@@ -7,6 +7,8 @@ import numpy as np
 import torch
 
 ROOT = Path(os.environ.get("SSLPROOF_GOLDEN", Path(__file__).resolve().parents[2] / "golden"))
+# Where `sslproof golden --large --out DIR` wrote the large cases (not committed).
+LARGE_ROOT = Path(os.environ.get("SSLPROOF_GOLDEN_LARGE", ROOT))
 DTYPES = {"f64": torch.float64, "f32": torch.float32}
 
 
@@ -17,19 +19,22 @@ def manifests(root=ROOT, large=False):
             yield json.loads(path.read_text())
 
 
-def cases(root=ROOT, large=False):
+def cases(root=None, large=False):
+    root = root or (LARGE_ROOT if large else ROOT)
     for m in manifests(root, large):
         for c in m["cases"]:
+            c["_root"] = str(root)
             yield m["loss"], c
 
 
-def load(case, key, root=ROOT):
+def load(case, key):
+    root = Path(case.get("_root", ROOT))
     return {n: np.load(root / case[key][n]) for n in case["input_order"] if n in case[key]}
 
 
-def evaluate(impl, case, dtype, device="cpu", autocast=None, root=ROOT):
+def evaluate(impl, case, dtype, device="cpu", autocast=None):
     """Runs `impl(inputs, params)` with autograd; returns (value, {input: gradient}) in float64."""
-    arrays = load(case, "inputs", root)
+    arrays = load(case, "inputs")
     xs = []
     for n in case["input_order"]:
         t = torch.tensor(arrays[n], dtype=dtype, device=device)

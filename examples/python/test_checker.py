@@ -18,7 +18,7 @@ pytestmark = pytest.mark.skipif(not BIN.exists(), reason=f"{BIN} not built")
 
 
 def run_check(loss, case, value, grads, tmp_path, precision="f32", variant=None):
-    ins = [str(ROOT / case["inputs"][n]) for n in case["input_order"]]
+    ins = [str(Path(case["_root"]) / case["inputs"][n]) for n in case["input_order"]]
     gpaths = []
     for n, g in grads.items():
         p = tmp_path / f"grad_{n}.npy"

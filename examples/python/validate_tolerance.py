@@ -21,9 +21,11 @@ from golden import ROOT, cases, evaluate, load
 from sslproof_losses import IMPLEMENTATIONS
 
 
-def settings():
-    s = [("cpu", "f32", torch.float32, None, False), ("cpu", "bf16", torch.float32, torch.bfloat16, False)]
-    if torch.cuda.is_available():
+def settings(devices):
+    s = []
+    if "cpu" in devices:
+        s += [("cpu", "f32", torch.float32, None, False), ("cpu", "bf16", torch.float32, torch.bfloat16, False)]
+    if "cuda" in devices and torch.cuda.is_available():
         s += [
             ("cuda", "f32", torch.float32, None, False),
             ("cuda", "tf32", torch.float32, None, True),
@@ -57,14 +59,17 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--large", action="store_true", help="also the large golden cases (generate them with `sslproof golden --large`)")
     ap.add_argument("--json", help="write every measurement here")
+    ap.add_argument("--devices", default="cpu,cuda", help="comma-separated: cpu, cuda (default both)")
+    ap.add_argument("--only-large", action="store_true", help="skip the small committed cases")
     args = ap.parse_args()
-    todo = list(cases()) + (list(cases(large=True)) if args.large else [])
+    devices = args.devices.split(",")
+    todo = ([] if args.only_large else list(cases())) + (list(cases(large=True)) if args.large or args.only_large else [])
     rows = []
     t0 = time.time()
     for loss, case in todo:
         impl = IMPLEMENTATIONS[(loss, case["variant"])]
         ref_g = load(case, "grads")
-        for device, prec, dtype, autocast, tf32 in settings():
+        for device, prec, dtype, autocast, tf32 in settings(devices):
             tol = case["tolerances"][prec]
             torch.backends.cuda.matmul.allow_tf32 = tf32
             torch.backends.cudnn.allow_tf32 = tf32
@@ -83,7 +88,7 @@ def main():
             except Exception as e:  # e.g. a log-determinant not implemented for bfloat16
                 row["error"] = f"{type(e).__name__}: {str(e).splitlines()[0][:120]}"
             rows.append(row)
-        if prec and loss in ("vicreg", "coding-rate"):
+        if "cpu" in devices and loss in ("vicreg", "coding-rate"):
             v = numpy_f32(loss, case, load(case, "inputs"))
             if v is not None:
                 tol = case["tolerances"]["f32"]
