@@ -12,6 +12,7 @@
 use nalgebra::{DMatrix, RealField};
 
 use super::covariance::BatchError;
+use super::kernels::{gram_nt, gram_tn, mul_tn, spd_half_logdet_inverse};
 use crate::hp::LinalgError;
 
 /// The float types the losses run in (`f64`, `f32`).
@@ -33,6 +34,9 @@ pub struct Out<T> {
 
 impl<T: Real> Out<T> {
     fn scaled(self, s: T) -> Self {
+        if s == T::one() {
+            return self;
+        }
         Out {
             value: self.value * s,
             grads: self.grads.into_iter().map(|g| g * s).collect(),
@@ -84,12 +88,13 @@ pub fn require_views<T: Real>(
     require_batch(b, min_b)
 }
 
-/// `Z − 1 z̄ᵀ` (column means subtracted).
+/// `Z − 1 z̄ᵀ` (column means subtracted; by columns, the storage order).
 pub fn centre<T: Real>(z: &DMatrix<T>) -> DMatrix<T> {
-    let mean = z.row_mean();
+    let b: T = k(z.nrows() as f64);
     let mut c = z.clone();
-    for mut row in c.row_iter_mut() {
-        row -= &mean;
+    for mut col in c.column_iter_mut() {
+        let m = col.sum() / b;
+        col.add_scalar_mut(-m);
     }
     c
 }
@@ -104,9 +109,7 @@ fn not_pd(n: usize) -> BatchError {
 /// `(½ log det A, A⁻¹)` of a symmetric positive definite `A`, by Cholesky.
 pub fn half_logdet_and_inverse<T: Real>(a: DMatrix<T>) -> Result<(T, DMatrix<T>), BatchError> {
     let n = a.nrows();
-    let ch = a.cholesky().ok_or_else(|| not_pd(n))?;
-    let half = ch.l().diagonal().iter().fold(T::zero(), |s, x| s + x.ln());
-    Ok((half, ch.inverse()))
+    spd_half_logdet_inverse(a).ok_or_else(|| not_pd(n))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -169,15 +172,29 @@ pub fn vicreg<T: Real>(
     let inv = diff.norm_squared() / inv_div;
     let div: T = k(if kn.unbiased { b - 1 } else { b } as f64);
     let (gamma, eps, dd): (T, T, T) = (k(kn.gamma), k(kn.eps), k(d as f64));
+    let (sim, cov): (T, T) = (k(kn.sim), k(kn.cov));
+    let var_scale: T = k(kn.std * kn.var_weight);
+    let four: T = k(4.0);
+    let cov_coef = cov * four / (dd * div);
+    // One branch: v(Z), c(Z) and var_scale·∇v + cov·∇c, the gradient built in place.
     let branch = |z: &DMatrix<T>| {
         let zc = if kn.centred { centre(z) } else { z.clone() };
         let diag_c: Vec<T> = (0..d).map(|j| zc.column(j).norm_squared() / div).collect();
+        let sum_diag_sq = diag_c.iter().fold(T::zero(), |s, &x| s + x * x);
+        let (fro_sq, mut g) = if d > b {
+            let kk = gram_nt(&zc);
+            (kk.norm_squared() / (div * div), &kk * &zc / div)
+        } else {
+            let c = gram_tn(&zc) / div;
+            (c.norm_squared(), &zc * &c)
+        };
+        let cval = (fro_sq - sum_diag_sq) / dd;
         let mut v = T::zero();
-        let mut gv = DMatrix::zeros(b, d);
         for (j, &cjj) in diag_c.iter().enumerate() {
             let s = (cjj + eps).sqrt();
             let h = gamma - s;
-            if h > T::zero() {
+            // ∂s/∂z_ij = z_c,ij/(div·s) (the centring drops out: Σ_i z_c,ij = 0).
+            let var_coef = if h > T::zero() {
                 let dh = if kn.squared_hinge {
                     v += h * h;
                     -(h + h)
@@ -185,45 +202,29 @@ pub fn vicreg<T: Real>(
                     v += h;
                     -T::one()
                 };
-                // ∂s/∂z_ij = z_c,ij/(div·s) (the centring drops out: Σ_i z_c,ij = 0).
-                let coef = dh / (dd * div * s);
-                for i in 0..b {
-                    gv[(i, j)] = zc[(i, j)] * coef;
-                }
-            }
-        }
-        let sum_diag_sq = diag_c.iter().fold(T::zero(), |s, &x| s + x * x);
-        let (fro_sq, zc_c) = if d > b {
-            let kk = &zc * zc.transpose();
-            (kk.norm_squared() / (div * div), &kk * &zc / div)
-        } else {
-            let c = zc.transpose() * &zc / div;
-            (c.norm_squared(), &zc * &c)
-        };
-        let cval = (fro_sq - sum_diag_sq) / dd;
-        // Z_c offdiag(C) = Z_c C − Z_c diag(C).
-        let mut gc = zc_c;
-        for (j, &cjj) in diag_c.iter().enumerate() {
+                var_scale * dh / (dd * div * s)
+            } else {
+                T::zero()
+            };
+            // Z_c offdiag(C) = Z_c C − Z_c diag(C), then both terms' weights.
+            let mut col = g.column_mut(j);
+            let zcol = zc.column(j);
             for i in 0..b {
-                gc[(i, j)] -= zc[(i, j)] * cjj;
+                col[i] = (col[i] - zcol[i] * cjj) * cov_coef + zcol[i] * var_coef;
             }
         }
-        let four: T = k(4.0);
-        (v / dd, gv, cval, gc * (four / (dd * div)))
+        (v / dd, cval, g)
     };
-    let (v1, gv1, c1, gc1) = branch(z1);
-    let (v2, gv2, c2, gc2) = branch(z2);
-    let (sim, cov): (T, T) = (k(kn.sim), k(kn.cov));
-    let var_scale: T = k(kn.std * kn.var_weight);
+    let (v1, c1, mut g1) = branch(z1);
+    let (v2, c2, mut g2) = branch(z2);
     let value = sim * inv + var_scale * (v1 + v2) + cov * (c1 + c2);
     let two: T = k(2.0);
-    let gi = &diff * (two * sim / inv_div);
+    let w = two * sim / inv_div;
+    g1.zip_apply(&diff, |a, x| *a += w * x);
+    g2.zip_apply(&diff, |a, x| *a -= w * x);
     Ok(Out {
         value,
-        grads: vec![
-            &gi + gv1 * var_scale + gc1 * cov,
-            -&gi + gv2 * var_scale + gc2 * cov,
-        ],
+        grads: vec![g1, g2],
     }
     .scaled(k(kn.sign)))
 }
@@ -287,11 +288,11 @@ impl CodingRate {
 /// `I + c·ZᵀZ` or `I + c·ZZᵀ`, whichever is smaller.
 pub fn rate_matrix<T: Real>(z: &DMatrix<T>, c: T) -> DMatrix<T> {
     let (m, d) = z.shape();
-    if d <= m {
-        DMatrix::identity(d, d) + z.transpose() * z * c
-    } else {
-        DMatrix::identity(m, m) + z * z.transpose() * c
+    let mut a = if d <= m { gram_tn(z) } else { gram_nt(z) } * c;
+    for i in 0..a.nrows() {
+        a[(i, i)] += T::one();
     }
+    a
 }
 
 /// The coding-rate loss of one batch `m × d` and its gradient, in the smaller dimension:
@@ -301,19 +302,17 @@ pub fn coding_rate<T: Real>(z: &DMatrix<T>, kn: &CodingRate) -> Result<Out<T>, B
     let (m, d) = require_batch(z, 1)?;
     let zz = if kn.centred { centre(z) } else { z.clone() };
     let c: T = k(kn.c(m, d));
+    let factor: T = k(kn.factor(m, d));
     let (r, ainv) = half_logdet_and_inverse(rate_matrix(&zz, c))?;
-    let g = if d <= m {
-        &zz * ainv * c
-    } else {
-        ainv * &zz * c
-    };
+    // The scalars go on the small matrix: one pass over the m × d gradient.
+    let ainv = ainv * (c * factor);
+    let g = if d <= m { &zz * ainv } else { ainv * &zz };
     // Centring is a projection of the rows; the gradient is projected the same way.
     let g = if kn.centred { centre(&g) } else { g };
     Ok(Out {
-        value: r,
+        value: r * factor,
         grads: vec![g],
-    }
-    .scaled(k(kn.factor(m, d))))
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -370,7 +369,7 @@ pub fn barlow_twins<T: Real>(
     let eps: T = k(kn.bn_eps);
     let (x1, s1) = batch_norm(z1, eps, div);
     let (x2, s2) = batch_norm(z2, eps, div);
-    let c = x1.transpose() * &x2 / bb;
+    let c = mul_tn(&x1, &x2) / bb;
     let (lambda, two): (T, T) = (k(kn.lambda), k(2.0));
     let mut value = T::zero();
     let mut g = DMatrix::zeros(d, d);
@@ -472,7 +471,7 @@ pub fn corinfomax<T: Real>(
         } else {
             z.clone()
         };
-        let upd = zh.transpose() * &zh / div;
+        let upd = gram_tn(&zh) / div;
         let mut r = upd * (T::one() - la_r);
         if let Some(s) = st {
             r += &s.cov * la_r;
@@ -565,7 +564,7 @@ pub fn nt_xent<T: Real>(views: &[DMatrix<T>], kn: &NtXent) -> Result<Out<T>, Bat
         raw.clone()
     };
     let tau: T = k(kn.tau);
-    let s = &u * u.transpose() / tau;
+    let s = gram_nt(&u) / tau;
     let nn: T = k(n as f64);
     let mut value = T::zero();
     let mut gs = DMatrix::zeros(n, n);

@@ -6,4 +6,5 @@ pub mod contrastive;
 pub mod covariance;
 pub mod cross_correlation;
 pub mod float;
+pub mod kernels;
 pub mod vicreg;
