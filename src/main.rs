@@ -109,13 +109,17 @@ struct CheckArgs {
     #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
     params: Vec<(String, f64)>,
     /// The inputs, in the loss's order (see `sslproof losses`).
-    #[arg(long, num_args = 1.., required = true, value_name = "NPY")]
+    #[arg(long, num_args = 1.., required_unless_present = "npz", conflicts_with = "npz", value_name = "NPY")]
     inputs: Vec<PathBuf>,
-    /// Your loss value.
+    /// Everything in one `.npz` (numpy `savez`): arrays named like the inputs (`z1`, `z2`, …),
+    /// optionally `grad_<input>` for each input and a one-element `value`.
+    #[arg(long, value_name = "NPZ")]
+    npz: Option<PathBuf>,
+    /// Your loss value (overrides the `.npz`'s `value`).
     #[arg(long, allow_negative_numbers = true)]
-    value: f64,
+    value: Option<f64>,
     /// Your gradients with respect to each input, same order and shapes.
-    #[arg(long, num_args = 1.., value_name = "NPY")]
+    #[arg(long, num_args = 1.., conflicts_with = "npz", value_name = "NPY")]
     grad: Vec<PathBuf>,
     /// The precision you computed in (default: float32 if any input is float32, else float64).
     #[arg(long, value_enum)]
@@ -152,12 +156,72 @@ fn check(a: &CheckArgs) -> Result<ExitCode> {
             })
             .collect()
     };
-    let inputs = read(&a.inputs)?;
-    let grads = if a.grad.is_empty() {
-        None
-    } else {
-        Some(read(&a.grad)?)
+    let (inputs, grads, npz_value) = match &a.npz {
+        Some(path) => {
+            let npz = npy::read_npz(path)?;
+            let names: Vec<&String> = npz.arrays.keys().collect();
+            let views = npz
+                .arrays
+                .keys()
+                .filter(|k| {
+                    k.strip_prefix('z')
+                        .is_some_and(|n| n.parse::<u32>().is_ok())
+                })
+                .count();
+            let wanted = spec.input_names(views);
+            let mut take = |name: &str| -> Option<DMatrix<f64>> {
+                npz.arrays.get(name).map(|(m, dt)| {
+                    any_f32 |= *dt == npy::Dtype::F32;
+                    m.clone()
+                })
+            };
+            let mut inputs = Vec::new();
+            for n in &wanted {
+                inputs.push(take(n).with_context(|| {
+                    format!(
+                        "{}: no array {n:?} (it has {names:?}; {} takes {})",
+                        path.display(),
+                        a.loss,
+                        wanted.join(" ")
+                    )
+                })?);
+            }
+            let ng = spec.grad_count(inputs.len());
+            let gs: Vec<Option<DMatrix<f64>>> = wanted[..ng]
+                .iter()
+                .map(|n| take(&format!("grad_{n}")))
+                .collect();
+            let grads = if gs.iter().all(Option::is_none) {
+                None
+            } else if gs.iter().all(Option::is_some) {
+                Some(gs.into_iter().flatten().collect())
+            } else {
+                bail!(
+                    "{}: gradients for some inputs but not all (expected {})",
+                    path.display(),
+                    wanted[..ng]
+                        .iter()
+                        .map(|n| format!("grad_{n}"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                );
+            };
+            (inputs, grads, npz.value)
+        }
+        None => {
+            let inputs = read(&a.inputs)?;
+            let grads = if a.grad.is_empty() {
+                None
+            } else {
+                Some(read(&a.grad)?)
+            };
+            (inputs, grads, None)
+        }
     };
+    let value = a
+        .value
+        .or(npz_value)
+        .context("no loss value: give --value (or a one-element array `value` in the .npz)")?;
     let precision = a.precision.unwrap_or(if any_f32 {
         Precision::F32
     } else {
@@ -168,10 +232,7 @@ fn check(a: &CheckArgs) -> Result<ExitCode> {
         hp_bits: a.mpfr_bits,
         ..checker::Options::default()
     };
-    let user = checker::UserNumbers {
-        value: a.value,
-        grads,
-    };
+    let user = checker::UserNumbers { value, grads };
     let report = checker::check(&spec, &inputs, &user, &opts)?;
     print!("{}", report.render());
     if let Some(path) = &a.json {

@@ -353,3 +353,39 @@ fn losses_lists_variants_inputs_and_mistakes() {
         assert!(text.contains(s), "{s}: {text}");
     }
 }
+
+/// docs/losses.md documents every loss, variant and recognised mistake of the registry.
+#[test]
+fn the_conventions_table_covers_the_registry() {
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/losses.md"),
+    )
+    .unwrap();
+    for loss in sslproof::registry::LossName::ALL {
+        assert!(
+            doc.contains(&format!("`{loss}`")),
+            "docs/losses.md: no `{loss}`"
+        );
+        for v in sslproof::registry::variants(loss) {
+            assert!(
+                doc.contains(&format!("`{}`", v.name)),
+                "docs/losses.md: no variant `{}` of {loss}",
+                v.name
+            );
+            for (p, x) in v.params {
+                // Either 0.0001 or 1e-4, followed by a space or the cell's end.
+                let found = [format!("{p}={x}"), format!("{p}={x:e}")]
+                    .iter()
+                    .any(|w| doc.contains(&format!("{w} ")) || doc.contains(&format!("{w} |")));
+                assert!(found, "docs/losses.md: {loss} {}: no {p}={x}", v.name);
+            }
+        }
+        for m in sslproof::registry::mistakes(loss) {
+            assert!(
+                doc.contains(&format!("`{}`", m.id)),
+                "docs/losses.md: no mistake `{}` of {loss}",
+                m.id
+            );
+        }
+    }
+}

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use nalgebra::DMatrix;
 use npyz::WriterBuilder;
 
-use sslproof::io::npy::{Dtype, NpyError, read_matrix, write_matrix, write_matrix_f32};
+use sslproof::io::npy::{Dtype, NpyError, read_matrix, read_npz, write_matrix, write_matrix_f32};
 
 fn tmp(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("sslproof-io-{}", std::process::id()));
@@ -135,4 +135,65 @@ fn declared_shape_too_large_is_refused_without_allocating() {
     std::fs::write(&p, &bytes).unwrap();
     let e = read_matrix(&p).unwrap_err();
     assert!(matches!(e, NpyError::Truncated { .. }), "{e}");
+}
+
+/// An `.npz` built entry by entry (stored, as `numpy.savez` writes it).
+fn npz(name: &str, entries: &[(&str, Vec<u8>)]) -> PathBuf {
+    use std::io::Write;
+    let path = tmp(name);
+    let mut w = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    let opts =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (n, bytes) in entries {
+        w.start_file(format!("{n}.npy"), opts).unwrap();
+        w.write_all(bytes).unwrap();
+    }
+    w.finish().unwrap();
+    path
+}
+
+fn npy_bytes(m: &DMatrix<f64>) -> Vec<u8> {
+    let p = tmp(&format!("entry-{}x{}.npy", m.nrows(), m.ncols()));
+    write_matrix(&p, m).unwrap();
+    std::fs::read(p).unwrap()
+}
+
+#[test]
+fn npz_arrays_and_value_are_read() {
+    let m = sample();
+    let one = DMatrix::from_element(1, 1, 2.5);
+    let p = npz(
+        "ok.npz",
+        &[
+            ("z1", npy_bytes(&m)),
+            ("grad_z1", npy_bytes(&(&m * 2.0))),
+            ("value", npy_bytes(&one)),
+        ],
+    );
+    let r = read_npz(&p).unwrap();
+    assert_eq!(r.value, Some(2.5));
+    assert_eq!(r.arrays["z1"].0, m);
+    assert_eq!(r.arrays["grad_z1"].0, &m * 2.0);
+    assert_eq!(r.arrays["z1"].1, Dtype::F64);
+}
+
+#[test]
+fn bad_npz_is_named() {
+    let junk = tmp("junk.npz");
+    std::fs::write(&junk, b"PK\x03\x04 not really a zip").unwrap();
+    let e = read_npz(&junk).unwrap_err();
+    assert!(
+        matches!(e, NpyError::Archive { .. }) && e.to_string().contains("junk.npz"),
+        "{e}"
+    );
+    // A broken entry is named by archive and entry.
+    let mut bytes = npy_bytes(&sample());
+    bytes.truncate(bytes.len() - 5);
+    let p = npz("trunc.npz", &[("z1", bytes)]);
+    let e = read_npz(&p).unwrap_err().to_string();
+    assert!(e.contains("trunc.npz[z1]"), "{e}");
+    // `value` must hold one element.
+    let p = npz("value.npz", &[("value", npy_bytes(&sample()))]);
+    let e = read_npz(&p).unwrap_err().to_string();
+    assert!(e.contains("value.npz[value]") && e.contains("shape"), "{e}");
 }

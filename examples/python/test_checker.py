@@ -75,3 +75,16 @@ def test_epsilon_convention_is_named(tmp_path):
     r = run_check(loss, case, value, grads, tmp_path)
     assert r.returncode == 1, r.stdout + r.stderr
     assert 'matches mistake "eps-squared"' in r.stdout, r.stdout
+
+
+def test_one_npz(tmp_path):
+    """Inputs, gradients and the value in one `.npz` (numpy savez_compressed), float32."""
+    loss, case = next((l, c) for l, c in DEFAULTS if l == "vicreg" and c["variant"] == "official")
+    value, grads = evaluate(IMPLEMENTATIONS[(loss, case["variant"])], case, torch.float32)
+    arrays = {n: np.load(Path(case["_root"]) / case["inputs"][n]).astype(np.float32) for n in case["input_order"]}
+    arrays.update({f"grad_{n}": g.numpy().astype(np.float32) for n, g in grads.items()})
+    path = tmp_path / "mine.npz"
+    np.savez_compressed(path, value=np.float32(value), **arrays)
+    r = subprocess.run([str(BIN), "check", "--loss", loss, "--npz", str(path)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "checked as f32" in r.stdout and "AGREES" in r.stdout

@@ -2,8 +2,9 @@
 //! not an `.npy` file, truncated, a dtype other than float64/float32, a shape other than the one
 //! expected, NaN or Inf, a declared size larger than the file (rejected before allocating).
 
+use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufReader, BufWriter};
+use std::io::{BufReader, BufWriter, Read};
 use std::path::{Path, PathBuf};
 
 use nalgebra::DMatrix;
@@ -26,6 +27,8 @@ pub enum NpyError {
     },
     #[error("{path}: not a valid .npy file: {detail}")]
     Malformed { path: PathBuf, detail: String },
+    #[error("{path}: not a valid .npz (zip) archive: {detail}")]
+    Archive { path: PathBuf, detail: String },
     #[error("{path}: dtype {found} is not supported (expected float64 '<f8' or float32 '<f4')")]
     Dtype { path: PathBuf, found: String },
     #[error("{path}: shape {found:?}, expected a 2-D array (B × d)")]
@@ -54,7 +57,104 @@ pub fn read_matrix(path: &Path) -> Result<(DMatrix<f64>, Dtype), NpyError> {
         .metadata()
         .map_err(|source| NpyError::Io { path: p(), source })?
         .len();
-    let npy = NpyFile::new(BufReader::new(file)).map_err(|e| NpyError::Malformed {
+    parse_matrix(BufReader::new(file), available, path)
+}
+
+/// The arrays of an `.npz` archive.
+#[derive(Debug)]
+pub struct Npz {
+    /// 2-D float arrays by name.
+    pub arrays: BTreeMap<String, (DMatrix<f64>, Dtype)>,
+    /// A one-element float array named `value`, if any.
+    pub value: Option<f64>,
+}
+
+/// Reads an `.npz` archive (numpy's `savez`, stored, or `savez_compressed`, deflated): every
+/// entry a 2-D float64/float32 array, except `value`, a one-element array. Errors name the
+/// archive and the entry (`file.npz[z1]`).
+pub fn read_npz(path: &Path) -> Result<Npz, NpyError> {
+    let p = || path.to_path_buf();
+    let file = File::open(path).map_err(|source| NpyError::Io { path: p(), source })?;
+    let mut zip = zip::ZipArchive::new(BufReader::new(file)).map_err(|e| NpyError::Archive {
+        path: p(),
+        detail: e.to_string(),
+    })?;
+    let mut out = Npz {
+        arrays: BTreeMap::new(),
+        value: None,
+    };
+    for i in 0..zip.len() {
+        let entry = zip.by_index(i).map_err(|e| NpyError::Archive {
+            path: p(),
+            detail: format!("entry {i}: {e}"),
+        })?;
+        let full = entry.name().map_err(|e| NpyError::Archive {
+            path: p(),
+            detail: format!("entry {i}: {e}"),
+        })?;
+        let Some(name) = full.strip_suffix(".npy").map(str::to_string) else {
+            continue;
+        };
+        let label = PathBuf::from(format!("{}[{name}]", path.display()));
+        let available = entry.size();
+        if name == "value" {
+            out.value = Some(parse_scalar(entry, &label)?);
+        } else {
+            let m = parse_matrix(entry, available, &label)?;
+            out.arrays.insert(name, m);
+        }
+    }
+    Ok(out)
+}
+
+/// A one-element float array (shape `()`, `(1,)` or `(1, 1)`).
+fn parse_scalar<R: Read>(reader: R, path: &Path) -> Result<f64, NpyError> {
+    let p = || path.to_path_buf();
+    let npy = NpyFile::new(reader).map_err(|e| NpyError::Malformed {
+        path: p(),
+        detail: e.to_string(),
+    })?;
+    let shape = npy.shape().to_vec();
+    if shape.iter().product::<u64>() != 1 {
+        return Err(NpyError::Shape {
+            path: p(),
+            found: shape,
+        });
+    }
+    let bad = |e: std::io::Error| NpyError::Malformed {
+        path: p(),
+        detail: format!("reading the data: {e}"),
+    };
+    let x = match &npy.dtype() {
+        DType::Plain(t) if t.to_string() == "<f8" => npy.into_vec::<f64>().map_err(bad)?[0],
+        DType::Plain(t) if t.to_string() == "<f4" => {
+            f64::from(npy.into_vec::<f32>().map_err(bad)?[0])
+        }
+        other => {
+            return Err(NpyError::Dtype {
+                path: p(),
+                found: other.descr(),
+            });
+        }
+    };
+    if !x.is_finite() {
+        return Err(NpyError::NonFinite {
+            path: p(),
+            row: 0,
+            col: 0,
+        });
+    }
+    Ok(x)
+}
+
+/// One 2-D float array from any reader; `available` bytes bound the declared size.
+fn parse_matrix<R: Read>(
+    reader: R,
+    available: u64,
+    path: &Path,
+) -> Result<(DMatrix<f64>, Dtype), NpyError> {
+    let p = || path.to_path_buf();
+    let npy = NpyFile::new(reader).map_err(|e| NpyError::Malformed {
         path: p(),
         detail: e.to_string(),
     })?;
