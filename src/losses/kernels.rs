@@ -30,58 +30,68 @@ fn strided<T: Real>(a: &DMatrix<T>, b: &DMatrix<T>, t: Trans) -> Option<DMatrix<
     if m == 0 || n == 0 || k == 0 {
         return Some(c);
     }
-    let (rsc, csc) = (1, m as isize);
-    let any_c = &mut c as &mut dyn Any;
-    if let Some(c64) = any_c.downcast_mut::<DMatrix<f64>>() {
-        let a64 = (a as &dyn Any).downcast_ref::<DMatrix<f64>>()?;
-        let b64 = (b as &dyn Any).downcast_ref::<DMatrix<f64>>()?;
-        // SAFETY: the three matrices are owned, contiguous and column-major with the shapes and
-        // strides given; C does not alias A or B.
-        unsafe {
-            matrixmultiply::dgemm(
-                m,
-                k,
-                n,
-                1.0,
-                a64.as_ptr(),
-                rsa,
-                csa,
-                b64.as_ptr(),
-                rsb,
-                csb,
-                0.0,
-                c64.as_mut_ptr(),
-                rsc,
-                csc,
-            );
-        }
-        return Some(c);
+    let dims = (m, k, n, rsa, csa, rsb, csb);
+    let done = run_gemm::<f64, T>(matrixmultiply::dgemm, 1.0, 0.0, a, b, &mut c, dims)
+        || run_gemm::<f32, T>(matrixmultiply::sgemm, 1.0, 0.0, a, b, &mut c, dims);
+    done.then_some(c)
+}
+
+/// matrixmultiply's `dgemm`/`sgemm` signature.
+type Gemm<F> = unsafe fn(
+    usize,
+    usize,
+    usize,
+    F,
+    *const F,
+    isize,
+    isize,
+    *const F,
+    isize,
+    isize,
+    F,
+    *mut F,
+    isize,
+    isize,
+);
+
+/// Runs `gemm` if `T` is `F`; `false` otherwise.
+fn run_gemm<F: 'static, T: Real>(
+    gemm: Gemm<F>,
+    one: F,
+    zero: F,
+    a: &DMatrix<T>,
+    b: &DMatrix<T>,
+    c: &mut DMatrix<T>,
+    (m, k, n, rsa, csa, rsb, csb): (usize, usize, usize, isize, isize, isize, isize),
+) -> bool {
+    let (Some(a), Some(b), Some(c)) = (
+        (a as &dyn Any).downcast_ref::<DMatrix<F>>(),
+        (b as &dyn Any).downcast_ref::<DMatrix<F>>(),
+        (c as &mut dyn Any).downcast_mut::<DMatrix<F>>(),
+    ) else {
+        return false;
+    };
+    // SAFETY: the three matrices are owned, contiguous and column-major with the shapes and
+    // strides given (C is m × n with row stride 1 and column stride m); C does not alias A or B.
+    unsafe {
+        gemm(
+            m,
+            k,
+            n,
+            one,
+            a.as_ptr(),
+            rsa,
+            csa,
+            b.as_ptr(),
+            rsb,
+            csb,
+            zero,
+            c.as_mut_ptr(),
+            1,
+            m as isize,
+        );
     }
-    if let Some(c32) = any_c.downcast_mut::<DMatrix<f32>>() {
-        let a32 = (a as &dyn Any).downcast_ref::<DMatrix<f32>>()?;
-        let b32 = (b as &dyn Any).downcast_ref::<DMatrix<f32>>()?;
-        // SAFETY: as above.
-        unsafe {
-            matrixmultiply::sgemm(
-                m,
-                k,
-                n,
-                1.0,
-                a32.as_ptr(),
-                rsa,
-                csa,
-                b32.as_ptr(),
-                rsb,
-                csb,
-                0.0,
-                c32.as_mut_ptr(),
-                rsc,
-                csc,
-            );
-        }
-        return Some(c);
-    }
-    None
+    true
 }
 
 /// `A Bᵀ`.
