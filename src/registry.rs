@@ -664,7 +664,7 @@ pub fn hp_work(spec: &LossSpec, b: usize, d: usize, views: usize) -> f64 {
 }
 
 /// The loss at `prec` bits (MPFR), where the high-precision reference has this convention
-/// (`None` for NT-Xent with more than two views, and alignment with a non-integer α).
+/// (`None` for alignment with a non-integer α).
 pub fn evaluate_hp(
     spec: &LossSpec,
     inputs: &[Mat],
@@ -731,10 +731,8 @@ pub fn evaluate_hp(
             }
         }
         LossName::NtXent => {
-            if inputs.len() != 2 {
-                return None;
-            }
-            contrastive::nt_xent(&inputs[0], &inputs[1], &p("tau"))
+            let views: Vec<&Mat> = inputs.iter().collect();
+            contrastive::nt_xent_views(&views, &p("tau"))
         }
         LossName::Simsiam => contrastive::simsiam(&inputs[0], &inputs[1], &inputs[2], &inputs[3]),
         LossName::Align => {

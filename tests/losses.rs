@@ -221,6 +221,36 @@ mod contrastive {
         );
     }
 
+    /// solo-learn's multi-view form (three views, positives summed inside the log): every view's
+    /// gradient against 256-bit finite differences; and an independent value for B = 1, where each
+    /// row's denominator is its two positives: L = mean_k log(1) = 0 exactly.
+    #[test]
+    fn nt_xent_three_views_gradients_match_finite_differences() {
+        let zs = [batch(24, 4, 3), batch(25, 4, 3), batch(26, 4, 3)];
+        let tau = Float::with_val(PREC, 1) / 5u32;
+        let views: Vec<&Mat> = zs.iter().collect();
+        let lg = contrastive::nt_xent_views(&views, &tau).unwrap();
+        for v in 0..3 {
+            let f = |m: &Mat| {
+                let mut vs: Vec<&Mat> = zs.iter().collect();
+                vs[v] = m;
+                contrastive::nt_xent_views(&vs, &tau).unwrap().value
+            };
+            assert_grad(
+                &format!("NT-Xent, 3 views, ∂/∂Z{}", v + 1),
+                &lg.grads[v],
+                &fd_grad(&f, &zs[v]),
+            );
+        }
+        let ones = [batch(27, 1, 3), batch(28, 1, 3), batch(29, 1, 3)];
+        let vs: Vec<&Mat> = ones.iter().collect();
+        assert_eq!(contrastive::nt_xent_views(&vs, &tau).unwrap().value, 0);
+        // Two views: the same as lightly's form.
+        let two = contrastive::nt_xent_views(&[&zs[0], &zs[1]], &tau).unwrap();
+        let lightly = contrastive::nt_xent(&zs[0], &zs[1], &tau).unwrap();
+        assert_eq!(two.value, lightly.value);
+    }
+
     /// Independent value: with B = 2 every anchor has one positive and two negatives; the loss is
     /// the mean of log(1 + e^{(n₁−s)/τ} + e^{(n₂−s)/τ}) written out by hand.
     #[test]

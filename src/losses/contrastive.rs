@@ -47,14 +47,28 @@ fn through_normalisation(z: &[Float], g: &[Float]) -> Vec<Float> {
 /// each row's positive is its partner in the other view, its negatives the other `2B − 2` rows
 /// (self excluded), mean cross-entropy over the `2B` rows. Default `τ = 0.5`.
 pub fn nt_xent(z1: &Mat, z2: &Mat, tau: &Float) -> Result<LossAndGrad, BatchError> {
-    check_views(z1, z2)?;
-    let (b, d, prec) = (z1.rows(), z1.cols(), z1.prec());
-    if b < 2 {
+    nt_xent_views(&[z1, z2], tau)
+}
+
+/// NT-Xent over `V ≥ 2` views (solo-learn's `simclr_loss_func`): the positives of a row are the
+/// rows with the same index in the other views, **summed inside the log**:
+/// `L = mean_k [log Σ_{j≠k} e^{s_kj} − log Σ_{p∈P(k)} e^{s_kp}]`, `s = cos/τ`. For two views this
+/// is [`nt_xent`]. Gradients for every view.
+pub fn nt_xent_views(views: &[&Mat], tau: &Float) -> Result<LossAndGrad, BatchError> {
+    if views.len() < 2 {
+        return Err(BatchError::Empty { b: 0, d: 0 });
+    }
+    for v in &views[1..] {
+        check_views(views[0], v)?;
+    }
+    check_views(views[0], views[0])?;
+    let (b, d, prec) = (views[0].rows(), views[0].cols(), views[0].prec());
+    if b < 2 && views.len() == 2 {
         return Err(BatchError::TooFewSamples { b });
     }
-    let raw: Vec<Vec<Float>> = (0..b)
-        .map(|i| row(z1, i))
-        .chain((0..b).map(|i| row(z2, i)))
+    let raw: Vec<Vec<Float>> = views
+        .iter()
+        .flat_map(|v| (0..b).map(move |i| row(v, i)))
         .collect();
     let u: Vec<Vec<Float>> = raw
         .iter()
@@ -63,10 +77,10 @@ pub fn nt_xent(z1: &Mat, z2: &Mat, tau: &Float) -> Result<LossAndGrad, BatchErro
             z.iter().map(|x| Float::with_val(prec, x / &n)).collect()
         })
         .collect();
-    let n = 2 * b;
-    let pos = |k: usize| if k < b { k + b } else { k - b };
-    // Softmax weights p[k][j] over j ≠ k.
-    let mut p = vec![vec![Float::new(prec); n]; n];
+    let n = raw.len();
+    let is_pos = |k: usize, j: usize| j != k && j % b == k % b;
+    // ∂L/∂s_kj = (q_kj − w_kj)/N: q the softmax over j ≠ k, w the softmax over the positives.
+    let mut g = vec![vec![Float::new(prec); n]; n];
     let mut value = Float::new(prec);
     for k in 0..n {
         let logits: Vec<Float> = (0..n).map(|j| dot(&u[k], &u[j]) / tau).collect();
@@ -76,40 +90,50 @@ pub fn nt_xent(z1: &Mat, z2: &Mat, tau: &Float) -> Result<LossAndGrad, BatchErro
                 if x > a { x } else { a }
             },
         );
-        let z: Float = (0..n).filter(|&j| j != k).fold(Float::new(prec), |s, j| {
-            s + Float::with_val(prec, &logits[j] - &m).exp()
-        });
+        let e: Vec<Float> = (0..n)
+            .map(|j| Float::with_val(prec, &logits[j] - &m).exp())
+            .collect();
+        let zd = (0..n)
+            .filter(|&j| j != k)
+            .fold(Float::new(prec), |s, j| s + &e[j]);
+        let zp = (0..n)
+            .filter(|&j| is_pos(k, j))
+            .fold(Float::new(prec), |s, j| s + &e[j]);
+        value += Float::with_val(prec, zd.ln_ref()) - Float::with_val(prec, zp.ln_ref());
         for j in (0..n).filter(|&j| j != k) {
-            p[k][j] = Float::with_val(prec, &logits[j] - &m).exp() / &z;
+            let q = Float::with_val(prec, &e[j] / &zd);
+            let w = if is_pos(k, j) {
+                Float::with_val(prec, &e[j] / &zp)
+            } else {
+                Float::new(prec)
+            };
+            g[k][j] = (q - w) / n as u64;
         }
-        value += z.ln() + &m - &logits[pos(k)];
     }
     value /= n as u64;
-    // ∂L/∂u_k = (1/(2Bτ)) [Σ_j p_kj u_j + Σ_m p_mk u_m − 2 u_pos(k)].
-    let scale = Float::with_val(prec, tau * n as u64);
+    // s = UUᵀ/τ ⇒ ∂L/∂u_k = (1/τ) Σ_j (G_kj + G_jk) u_j.
     let grads_u: Vec<Vec<Float>> = (0..n)
         .map(|k| {
             (0..d)
                 .map(|c| {
                     let mut s = Float::new(prec);
                     for j in (0..n).filter(|&j| j != k) {
-                        s += Float::with_val(prec, &p[k][j] * &u[j][c]);
-                        s += Float::with_val(prec, &p[j][k] * &u[j][c]);
+                        let w = Float::with_val(prec, &g[k][j] + &g[j][k]);
+                        s += Float::with_val(prec, &w * &u[j][c]);
                     }
-                    s -= Float::with_val(prec, &u[pos(k)][c] * 2u32);
-                    s / &scale
+                    s / tau
                 })
                 .collect()
         })
         .collect();
-    let g: Vec<Vec<Float>> = (0..n)
+    let gz: Vec<Vec<Float>> = (0..n)
         .map(|k| through_normalisation(&raw[k], &grads_u[k]))
         .collect();
-    let g1 = Mat::from_fn(b, d, prec, |i, j| g[i][j].clone());
-    let g2 = Mat::from_fn(b, d, prec, |i, j| g[i + b][j].clone());
     Ok(LossAndGrad {
         value,
-        grads: vec![g1, g2],
+        grads: (0..views.len())
+            .map(|v| Mat::from_fn(b, d, prec, |i, j| gz[v * b + i][j].clone()))
+            .collect(),
     })
 }
 
