@@ -160,6 +160,12 @@ static CODING_RATE: &[Variant] = &[
         "−R, eps = ε²",
         [("eps", 0.2)]
     ),
+    variant!(
+        "lightly",
+        "lightly EMPSSLLoss's coding-rate term (tcr_loss, one view): +R, the opposite sign of official EMP-SSL (probable bug, reference-implementations.md §1.9)",
+        "+R, eps = ε² (not squared again)",
+        [("eps", 0.2)]
+    ),
 ];
 
 static CORINFOMAX: &[Variant] = &[
@@ -554,7 +560,7 @@ pub fn evaluate<T: Real>(
         }
         LossName::CodingRate => {
             let weight = match v {
-                "mcr2" => float::RateWeight::Mcr2,
+                "mcr2" | "lightly" => float::RateWeight::Mcr2,
                 "simdino" => float::RateWeight::SimDino,
                 _ => float::RateWeight::EmpSsl,
             };
@@ -704,7 +710,7 @@ pub fn evaluate_hp(
         }
         LossName::CodingRate => {
             let variant = match v {
-                "mcr2" => coding_rate::Variant::Mcr2Rate,
+                "mcr2" | "lightly" => coding_rate::Variant::Mcr2Rate,
                 "simdino" => coding_rate::Variant::SimDinoExpansion,
                 _ => coding_rate::Variant::EmpSsl,
             };

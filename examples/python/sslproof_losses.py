@@ -58,6 +58,14 @@ def coding_rate(z, eps, variant="mcr2"):
     return r if variant == "mcr2" else -r
 
 
+def lightly_emp_ssl_tcr(z, eps):
+    """lightly EMPSSLLoss's tcr_loss for one view: +½ logdet (the opposite sign of official)."""
+    batch_size, dim = z.shape
+    eye = torch.eye(dim, dtype=z.dtype, device=z.device)
+    logdet = torch.logdet(eye + dim / (batch_size * eps) * torch.einsum("bi,bj->ij", z, z))
+    return 0.5 * logdet
+
+
 def corinfomax(z1, z2, alpha=500.0, eps=1e-6, state=None, la_mu=0.01, la_r=0.01):
     """serdarozsoy/corinfomax-ssl cifars-tiny/loss.py; `state = (mu1, R1, mu2, R2)` for the
     running form (detached)."""
@@ -125,6 +133,7 @@ IMPLEMENTATIONS = {
     ("coding-rate", "mcr2"): lambda xs, p: coding_rate(xs[0], p["eps"], "mcr2"),
     ("coding-rate", "simdino"): lambda xs, p: coding_rate(xs[0], p["eps"], "simdino"),
     ("coding-rate", "emp-ssl"): lambda xs, p: coding_rate(xs[0], p["eps"], "emp-ssl"),
+    ("coding-rate", "lightly"): lambda xs, p: lightly_emp_ssl_tcr(xs[0], p["eps"]),
     ("corinfomax", "one-batch"): lambda xs, p: corinfomax(xs[0], xs[1], p["alpha"], p["eps"]),
     ("corinfomax", "running"): lambda xs, p: corinfomax(
         xs[0], xs[1], p["alpha"], p["eps"], state=xs[2:], la_mu=p["la_mu"], la_r=p["la_r"]
