@@ -106,7 +106,6 @@ pub fn inputs(spec: &LossSpec, case: &Case, seed: u64) -> Vec<DMatrix<f64>> {
         }
         m.map(f32_round)
     };
-    let views = spec.input_names(0);
     let mut out: Vec<DMatrix<f64>> = match (spec.loss, spec.variant.name) {
         (LossName::CodingRate | LossName::Uniformity, _) => vec![finish(view(0.5))],
         (LossName::NtXent, "solo-learn") => (0..3).map(|_| finish(view(0.5))).collect(),
@@ -124,7 +123,7 @@ pub fn inputs(spec: &LossSpec, case: &Case, seed: u64) -> Vec<DMatrix<f64>> {
             out.push(r);
         }
     }
-    debug_assert!(views.len() <= out.len() || spec.loss == LossName::NtXent);
+    debug_assert_eq!(spec.input_names(out.len()).len(), out.len());
     out
 }
 

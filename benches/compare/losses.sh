@@ -4,14 +4,7 @@
 #   usage: benches/compare/losses.sh [REPS] [TORCH_THREADS]   (defaults 5, all cores)
 # Both sides use every core (matrixmultiply threading; torch intra-op threads).
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-venv="$here/.venv"
-if [ ! -x "$venv/bin/python" ]; then
-  python3 -m venv "$venv"
-fi
-"$venv/bin/pip" install -q -r "$here/requirements-torch.txt"
-cd "$root"
+. "$(dirname "$0")/venv.sh" requirements-torch.txt
 cargo build --release --quiet --example loss_timing
 reps="${1:-5}"
 # Our side runs before and after theirs (best of both): a noisy neighbour on a shared VM then

@@ -3,14 +3,7 @@
 # virtual environment), in one run, and prints both sides and the ratio.
 #   usage: benches/compare/run.sh [SYMPY_LIMIT_SECONDS]   (default 300 per dimension)
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-venv="$here/.venv"
-if [ ! -x "$venv/bin/python" ]; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q -r "$here/requirements.txt"
-fi
-cd "$root"
+. "$(dirname "$0")/venv.sh" requirements.txt
 echo "building our side (release)…" >&2
 cargo build --release --quiet --example compare_workloads
 # symbolica prints its licence notice on stdout: show it, and read our JSON from the last line.

@@ -44,37 +44,33 @@ def test_float32_implementation_agrees(loss, case, tmp_path):
     assert "AGREES" in r.stdout
 
 
-def test_planted_mistake_is_named(tmp_path):
-    """Self-similarity left in the NT-Xent denominator."""
-    loss, case = next((l, c) for l, c in DEFAULTS if l == "nt-xent" and c["variant"] == "lightly")
-
-    def wrong(xs, p):
-        z = F.normalize(torch.cat(xs), dim=1)
-        logits = z @ z.T / p["tau"]
-        b = xs[0].shape[0]
-        labels = torch.cat([torch.arange(b) + b, torch.arange(b)])
-        return F.cross_entropy(logits, labels)  # the diagonal is not masked
-
-    value, grads = evaluate(wrong, case, torch.float32)
-    r = run_check(loss, case, value, grads, tmp_path)
-    assert r.returncode == 1, r.stdout + r.stderr
-    assert 'matches mistake "self-in-denominator"' in r.stdout, r.stdout
+def _self_in_denominator(xs, p):
+    """NT-Xent with the diagonal of the logits not masked."""
+    z = F.normalize(torch.cat(xs), dim=1)
+    logits = z @ z.T / p["tau"]
+    b = xs[0].shape[0]
+    labels = torch.cat([torch.arange(b) + b, torch.arange(b)])
+    return F.cross_entropy(logits, labels)
 
 
-def test_epsilon_convention_is_named(tmp_path):
+def _eps_squared(xs, p):
     """MCR² written with the paper's ε² while passing the code's eps (= ε²)."""
-    loss, case = next((l, c) for l, c in DEFAULTS if l == "coding-rate" and c["variant"] == "mcr2")
+    z = xs[0]
+    m, d = z.shape
+    eye = torch.eye(d, dtype=z.dtype)
+    return torch.logdet(eye + d / (m * p["eps"] ** 2) * z.T @ z) / 2
 
-    def wrong(xs, p):
-        z = xs[0]
-        m, d = z.shape
-        eye = torch.eye(d, dtype=z.dtype)
-        return torch.logdet(eye + d / (m * p["eps"] ** 2) * z.T @ z) / 2
 
+@pytest.mark.parametrize(
+    "loss,variant,wrong,mistake",
+    [("nt-xent", "lightly", _self_in_denominator, "self-in-denominator"), ("coding-rate", "mcr2", _eps_squared, "eps-squared")],
+)
+def test_planted_mistake_is_named(loss, variant, wrong, mistake, tmp_path):
+    case = next(c for l, c in DEFAULTS if l == loss and c["variant"] == variant)
     value, grads = evaluate(wrong, case, torch.float32)
     r = run_check(loss, case, value, grads, tmp_path)
     assert r.returncode == 1, r.stdout + r.stderr
-    assert 'matches mistake "eps-squared"' in r.stdout, r.stdout
+    assert f'matches mistake "{mistake}"' in r.stdout, r.stdout
 
 
 def test_one_npz(tmp_path):
