@@ -5,14 +5,14 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 
-use sslproof::theorems::Config;
-use sslproof::theorems::taylor::{SecondOrder, TruncationBound, truncation_bound_property};
+use sslproof_theorems::Config;
+use sslproof_theorems::taylor::{SecondOrder, TruncationBound, truncation_bound_property};
 
 fn logdet(c: &mut Criterion) {
     let mut g = c.benchmark_group("logdet_256bit");
     g.sample_size(10).measurement_time(Duration::from_secs(5));
     for n in [16usize, 64, 128] {
-        let m = sslproof::theorems::taylor::logdet_workload_matrix(n);
+        let m = sslproof_theorems::taylor::logdet_workload_matrix(n);
         g.bench_with_input(BenchmarkId::from_parameter(n), &m, |b, m| {
             b.iter(|| black_box(m.logdet_spd().unwrap()))
         });
@@ -28,7 +28,7 @@ fn truncation_checks(c: &mut Criterion) {
     // log det of I + Σ, tr Σ, tr Σ², tr Σ³ and the two-sided bound, all at 256 bits.
     g.bench_function("1000_cases_8x8_256bit", |b| {
         b.iter(|| {
-            black_box(sslproof::theorems::taylor::truncation_bound_fixed_d(
+            black_box(sslproof_theorems::taylor::truncation_bound_fixed_d(
                 &cfg, 8, 1000,
             ))
         })
@@ -48,7 +48,7 @@ fn truncation_checks(c: &mut Criterion) {
 
 #[cfg(feature = "symbolic")]
 fn symbolic_identity(c: &mut Criterion) {
-    use sslproof::theorems::taylor::symbolic::second_order_at;
+    use sslproof_theorems::taylor::symbolic::second_order_at;
     let mut g = c.benchmark_group("symbolic_second_order_identity");
     g.sample_size(10).measurement_time(Duration::from_secs(5));
     for d in 2..=6usize {
@@ -67,7 +67,7 @@ fn symbolic_identity(_: &mut Criterion) {}
 /// The fast f64 reference losses with gradients at issue 5's sizes (B, d) = (512, 2048), (512, 8192).
 fn fast_losses(c: &mut Criterion) {
     use nalgebra::DMatrix;
-    use sslproof::losses::float;
+    use sslproof_losses::float;
     let cr = float::CodingRate::new(0.2, float::RateWeight::Mcr2);
     let mut g = c.benchmark_group("fast_f64_loss_and_grad");
     g.sample_size(10).measurement_time(Duration::from_secs(20));

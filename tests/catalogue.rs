@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use sslproof::claim::{Report, Verdict};
 use sslproof::report;
-use sslproof::theorems::{self, Config};
+use sslproof_theorems::{self as theorems, Config};
 
 fn reports() -> &'static [Report] {
     static R: OnceLock<Vec<Report>> = OnceLock::new();

@@ -235,7 +235,7 @@ fn bad_input_gets_a_named_error() {
 
 #[test]
 fn covariance_rejects_bad_batches() {
-    use sslproof::losses::covariance::*;
+    use sslproof_losses::covariance::*;
     let p = 64;
     assert!(matches!(
         covariance(&Mat::zeros(0, 3, p), Centring::Centred, Divisor::B),

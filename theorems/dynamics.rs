@@ -14,7 +14,7 @@
 
 use nalgebra::{DMatrix, DVector};
 
-use crate::hp::sample::Sampler;
+use sslproof::hp::sample::Sampler;
 
 /// The regimes of the experiment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -25,16 +25,16 @@ use nalgebra::DVector;
 use rug::Float;
 use statrs::distribution::{Continuous, MultivariateNormal};
 
-use crate::check::stats::z_two_sided;
-use crate::check::{Recipe, Spectrum};
-use crate::claim::{
+use sslproof::check::stats::z_two_sided;
+use sslproof::check::{Recipe, Spectrum};
+use sslproof::claim::{
     Check, Claim, Figure, Findings, Method, Mutant, Nature, Proposition, Role, Scope, Table,
 };
-use crate::hp::Mat;
-use crate::hp::sample::Sampler;
-use crate::losses::covariance::{Centring, Divisor, covariance};
-use crate::report::plot;
-use crate::tolerance::Tol;
+use sslproof::hp::Mat;
+use sslproof::hp::sample::Sampler;
+use sslproof::report::plot;
+use sslproof::tolerance::Tol;
+use sslproof_losses::covariance::{Centring, Divisor, covariance};
 
 use super::{Config, Entry, checked, sym_check};
 
@@ -71,7 +71,7 @@ pub const LEVEL: f64 = 0.999;
 
 #[cfg(feature = "symbolic")]
 pub mod symbolic {
-    use crate::sym::algebra::{self as alg, AtomCore, SymMat};
+    use sslproof::sym::algebra::{self as alg, AtomCore, SymMat};
 
     /// `det(Σ + sI) = s^d det(I + Σ/s)` for symbolic `Σ` and `s`, `d ≤ d_max` (full determinants).
     /// `scale_noise_by_d`: the mutant compares with `det(I + dΣ/s)`.
@@ -851,7 +851,7 @@ fn notes_vs_mcr2(prec: u32, mean_scale: u32) -> Result<String, String> {
     Ok(format!(
         "10 zero-mean Gaussian batches (B = 12, d = 4): equal within {} (largest difference below 2^-{})",
         Tol::linalg(prec, b, 10).describe(),
-        crate::hp::bits_below(&worst).min(prec)
+        sslproof::hp::bits_below(&worst).min(prec)
     ))
 }
 
@@ -1153,7 +1153,7 @@ fn rademacher_exact(prec: u32, form: VarForm) -> Check {
     let mean = Float::with_val(prec, &sum / n);
     let var = Float::with_val(prec, &sumsq / n) - Float::with_val(prec, mean.square_ref());
     let tr = a.trace().expect("square");
-    let off = crate::losses::vicreg::off_diagonal_sq(&a);
+    let off = sslproof_losses::vicreg::off_diagonal_sq(&a);
     let predicted = match form {
         VarForm::RadLikeGauss => a.frobenius_sq() * 2u32,
         _ => Float::with_val(prec, &off * 2u32),

@@ -23,18 +23,18 @@
 use rug::Float;
 
 use super::dynamics::{self, Regime};
-use crate::check::fd::{
+use sslproof::check::fd::{
     DEFAULT_STEP_LOG2, fd_tolerance, gradient, jacobian, sym_gradient, worst_entry,
 };
-use crate::check::observed_orders;
-use crate::claim::{
+use sslproof::check::observed_orders;
+use sslproof::claim::{
     Check, Claim, Figure, Findings, Method, Mutant, Nature, Proposition, Role, Scope,
 };
-use crate::hp::Mat;
-use crate::hp::sample::Sampler;
-use crate::losses::covariance::{Centring, Divisor, covariance};
-use crate::report::plot;
-use crate::tolerance::Tol;
+use sslproof::hp::Mat;
+use sslproof::hp::sample::Sampler;
+use sslproof::report::plot;
+use sslproof::tolerance::Tol;
+use sslproof_losses::covariance::{Centring, Divisor, covariance};
 
 use super::{Config, Entry, checked, sym_check};
 
@@ -92,7 +92,7 @@ fn normalize(z: &[Float]) -> Vec<Float> {
 
 #[cfg(feature = "symbolic")]
 pub mod symbolic {
-    use crate::sym::algebra::{self as alg, AtomCore};
+    use sslproof::sym::algebra::{self as alg, AtomCore};
 
     /// Entries (1,1) and (1,2) of `∂(z/‖z‖)/∂z` with `‖z‖² = z1² + z2² + r` (`r` the other
     /// coordinates, one symbol): this covers every entry for every `d ≥ 2`. `variant`: 0 the
@@ -320,7 +320,10 @@ fn jacobian_fd_check(prec: u32, v: Jacobian) -> Check {
                 )),
             );
         }
-        worst_bits = worst_bits.min(crate::hp::bits_below(&Float::with_val(prec, &err / &scale)));
+        worst_bits = worst_bits.min(sslproof::hp::bits_below(&Float::with_val(
+            prec,
+            &err / &scale,
+        )));
     }
     checked(
         "against 256-bit Richardson central differences",
@@ -1150,7 +1153,7 @@ fn rate_of_batch(z: &Mat, alpha: &Float) -> Float {
 }
 
 fn grad_check(prec: u32, g: CovGrad) -> Check {
-    use crate::losses::vicreg;
+    use sslproof_losses::vicreg;
     let tol = fd_tolerance(prec);
     let alpha = Float::with_val(prec, 3);
     let eps = vicreg::default_eps(prec);
@@ -1459,7 +1462,7 @@ fn run_e2(cfg: &Config) -> Findings {
             .with(checked("B = 4, d = 8: Cholesky of Σ; slope of log det(Σ + εI) in log ε between ε = 2⁻²⁰ and 2⁻⁴⁰", Method::Numeric { prec, cases: 3, seed: Some(0xe2) }, if chol.is_err() && (slope - (d - b + 1) as f64).abs() < 0.01 { Ok(format!(
                     "Cholesky refuses Σ ({}); slope {slope:.4} = d − B + 1 = {}",
                     match chol.err() {
-                        Some(crate::hp::LinalgError::NotPositiveDefinite { pivot, .. }) => format!("pivot {pivot} is zero to working precision"),
+                        Some(sslproof::hp::LinalgError::NotPositiveDefinite { pivot, .. }) => format!("pivot {pivot} is zero to working precision"),
                         other => format!("{other:?}"),
                     },
                     d - b + 1
@@ -1856,7 +1859,7 @@ fn rows_to_mat(rows: &[Vec<Float>]) -> Mat {
 /// The loss of a batch of pairs, from the reference losses in `crate::losses` (defaults of
 /// `reference-implementations.md` §1; one batch, one GPU).
 fn batch_loss(m: Method5, z1: &[Vec<Float>], z2: &[Vec<Float>]) -> Float {
-    use crate::losses::{coding_rate, contrastive, cross_correlation, vicreg};
+    use sslproof_losses::{coding_rate, contrastive, cross_correlation, vicreg};
     let prec = z1[0][0].prec();
     let (b, d) = (z1.len(), z1[0].len());
     let (m1, m2) = (rows_to_mat(z1), rows_to_mat(z2));

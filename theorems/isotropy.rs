@@ -28,18 +28,18 @@
 use rug::Float;
 use rug::ops::Pow;
 
-use crate::check::fd::{DEFAULT_STEP_LOG2, fd_tolerance, sym_gradient, worst_entry};
-use crate::check::stats::wilson_interval;
-use crate::check::{Recipe, Spectrum, for_all};
-use crate::claim::Figure;
-use crate::claim::{
+use sslproof::check::fd::{DEFAULT_STEP_LOG2, fd_tolerance, sym_gradient, worst_entry};
+use sslproof::check::stats::wilson_interval;
+use sslproof::check::{Recipe, Spectrum, for_all};
+use sslproof::claim::Figure;
+use sslproof::claim::{
     Check, Claim, Findings, Method, Mutant, Nature, Outcome, Proposition, Role, Scope,
 };
-use crate::hp::Mat;
-use crate::hp::sample::Sampler;
-use crate::losses::vicreg;
-use crate::report::plot;
-use crate::tolerance::Tol;
+use sslproof::hp::Mat;
+use sslproof::hp::sample::Sampler;
+use sslproof::report::plot;
+use sslproof::tolerance::Tol;
+use sslproof_losses::vicreg;
 
 use super::{Config, Entry, checked, sym_check};
 
@@ -109,7 +109,7 @@ fn traceless_direction(s: &mut Sampler, d: usize) -> Mat {
 
 #[cfg(feature = "symbolic")]
 pub mod symbolic {
-    use crate::sym::algebra::{self as alg, AtomCore, SymMat};
+    use sslproof::sym::algebra::{self as alg, AtomCore, SymMat};
 
     /// AM–GM for d = 2 and 3 as sums of squares. With `λ_i = a_i^d` (a_i ≥ 0):
     /// d = 2: `(a²+b²)/2 − ab = (a−b)²/2`; d = 3: `a³+b³+c³ − 3abc = ½(a+b+c)[(a−b)²+(b−c)²+(c−a)²]`.
@@ -349,7 +349,7 @@ fn am_gm_property(cfg: &Config, v: AmGm, cases: usize) -> Check {
                 prec,
                 Float::with_val(prec, c.clone().pow(d as u32)) - det(&near),
             );
-            min_gap_bits = min_gap_bits.min(crate::hp::bits_below(&gap));
+            min_gap_bits = min_gap_bits.min(sslproof::hp::bits_below(&gap));
         }
     }
     let detail = if matches!(v, AmGm::Det) {
@@ -407,10 +407,10 @@ fn equal_eigenvalues_numeric(prec: u32) -> Check {
     for d in 1..=8 {
         let q = s.orthogonal(d);
         let c = Float::with_val(prec, 7) / 3u32;
-        let m = crate::hp::sample::conjugate_diag(&q, &vec![c.clone(); d])
+        let m = sslproof::hp::sample::conjugate_diag(&q, &vec![c.clone(); d])
             .sub(&Mat::scalar(d, &c))
             .expect("square");
-        worst = worst.min(crate::hp::bits_below(&m.max_abs()));
+        worst = worst.min(sslproof::hp::bits_below(&m.max_abs()));
     }
     let tol = Tol::linalg(prec, 8, 0);
     checked(
@@ -777,7 +777,10 @@ fn gradient_check(cfg: &Config, g: Gradient) -> Check {
         let fd = sym_gradient(&*f, &sigma, DEFAULT_STEP_LOG2);
         let (i, j, err) = worst_entry(&fd, &analytic);
         let scale = Float::with_val(prec, fd.max_abs() + 1u32);
-        worst_bits = worst_bits.min(crate::hp::bits_below(&Float::with_val(prec, &err / &scale)));
+        worst_bits = worst_bits.min(sslproof::hp::bits_below(&Float::with_val(
+            prec,
+            &err / &scale,
+        )));
         if !tol.accepts(&err, &scale) {
             return Check::new(
                 "against 256-bit Richardson central differences",

@@ -35,19 +35,19 @@
 use rug::Float;
 use rug::ops::Pow;
 
-use crate::check::{Recipe, Spectrum, for_all, observed_orders};
-use crate::claim::{
+use sslproof::check::{Recipe, Spectrum, for_all, observed_orders};
+use sslproof::claim::{
     Check, Claim, Figure, Findings, Method, Mutant, Nature, Outcome, Proposition, Role, Scope,
     Table,
 };
-use crate::hp::Mat;
-use crate::hp::sample::Sampler;
-use crate::losses::covariance::{Centring, Divisor, covariance};
-use crate::losses::vicreg;
-use crate::report::plot;
-use crate::scalar::Scalar;
-use crate::sym::SymError;
-use crate::tolerance::Tol;
+use sslproof::hp::Mat;
+use sslproof::hp::sample::Sampler;
+use sslproof::report::plot;
+use sslproof::scalar::Scalar;
+use sslproof::sym::SymError;
+use sslproof::tolerance::Tol;
+use sslproof_losses::covariance::{Centring, Divisor, covariance};
+use sslproof_losses::vicreg;
 
 use super::{Config, Entry, sym_check};
 
@@ -258,9 +258,9 @@ fn order_check(form: SecondOrder, expected: f64, prec: u32) -> Check {
 #[cfg(feature = "symbolic")]
 pub mod symbolic {
     use super::SecondOrder;
-    use crate::scalar::Scalar;
-    use crate::sym::algebra::{self as alg, SymMat};
-    use crate::sym::algebra::{Atom, AtomCore};
+    use sslproof::scalar::Scalar;
+    use sslproof::sym::algebra::{self as alg, SymMat};
+    use sslproof::sym::algebra::{Atom, AtomCore};
 
     /// The series of `−c·log det(I + aΣ)` through `a^order`, for a fully symbolic symmetric `Σ`.
     /// `det(I + aΣ)` is computed modulo `a^(order+1)` by elimination over truncated series (the
@@ -599,7 +599,7 @@ pub fn lemma_spectral_reduction(cfg: &Config, cases: usize) -> Check {
         let scale = Float::with_val(prec, chol.clone().abs() + 1u32);
         for (name, v) in [("Jacobi", &from_eig), ("spectrum", &from_spec)] {
             let res = Float::with_val(prec, &chol - v);
-            worst_bits = worst_bits.min(crate::hp::bits_below(&res));
+            worst_bits = worst_bits.min(sslproof::hp::bits_below(&res));
             if !tol.accepts(&res, &scale) {
                 return Err(format!("log det by Cholesky − by {name}: {:.3e}", res));
             }
@@ -1034,7 +1034,7 @@ fn run_a1(cfg: &Config) -> Findings {
         None,
     );
     #[cfg(feature = "symbolic")]
-    if let Ok(tex) = crate::sym::run(symbolic::series_latex_d2) {
+    if let Ok(tex) = sslproof::sym::run(symbolic::series_latex_d2) {
         f.step("For a fully symbolic $2\\times2$ $\\Sigma$ (entries $s_{11}, s_{12}, s_{22}$), symbolica's series of $-\\log\\det(I+a\\Sigma)$ through $a^3$:", Some(tex));
     }
     f.step(
@@ -1888,8 +1888,12 @@ impl Whitening {
     }
 
     #[cfg(feature = "symbolic")]
-    fn eval_sym(self, s: &crate::sym::algebra::SymMat, d: usize) -> crate::sym::algebra::Atom {
-        use crate::sym::algebra as alg;
+    fn eval_sym(
+        self,
+        s: &sslproof::sym::algebra::SymMat,
+        d: usize,
+    ) -> sslproof::sym::algebra::Atom {
+        use sslproof::sym::algebra as alg;
         let (inv_alpha, keep_const, (fnum, fden)) = self.parts();
         let c = if inv_alpha {
             alg::expr("a^-1")

@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use nalgebra::DMatrix;
-use sslproof::losses::float;
+use sslproof_losses::float;
 
 fn pattern(b: usize, d: usize, a: usize, c: usize, m: usize) -> DMatrix<f64> {
     DMatrix::from_fn(b, d, |i, j| ((i * a + j * c) % m) as f64 / m as f64 - 0.5)

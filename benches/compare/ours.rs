@@ -3,8 +3,8 @@
 
 use std::time::Instant;
 
-use sslproof::theorems::Config;
-use sslproof::theorems::taylor::truncation_bound_fixed_d;
+use sslproof_theorems::Config;
+use sslproof_theorems::taylor::truncation_bound_fixed_d;
 
 fn best_of<T>(reps: usize, mut f: impl FnMut() -> T) -> f64 {
     (0..reps)
@@ -20,7 +20,7 @@ fn main() {
     let mut out = serde_json::Map::new();
     let mut logdet = serde_json::Map::new();
     for n in [16usize, 64, 128] {
-        let m = sslproof::theorems::taylor::logdet_workload_matrix(n);
+        let m = sslproof_theorems::taylor::logdet_workload_matrix(n);
         logdet.insert(n.to_string(), best_of(5, || m.logdet_spd().unwrap()).into()); // same count as reference.py
     }
     out.insert("logdet_256bit".into(), logdet.into());
@@ -33,8 +33,8 @@ fn main() {
     );
     #[cfg(feature = "symbolic")]
     {
-        use sslproof::theorems::taylor::SecondOrder;
-        use sslproof::theorems::taylor::symbolic::second_order_at;
+        use sslproof_theorems::taylor::SecondOrder;
+        use sslproof_theorems::taylor::symbolic::second_order_at;
         let mut sym = serde_json::Map::new();
         for d in 2..=6usize {
             let t = best_of(3, || {

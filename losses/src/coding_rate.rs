@@ -7,9 +7,9 @@
 
 use rug::Float;
 
-use super::covariance::BatchError;
-use super::vicreg::LossAndGrad;
-use crate::hp::Mat;
+use crate::covariance::BatchError;
+use crate::vicreg::LossAndGrad;
+use sslproof::hp::Mat;
 
 /// Which implementation's loss.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]

@@ -7,10 +7,10 @@ use std::fmt::Write as _;
 
 use nalgebra::DMatrix;
 
-use crate::hp::Mat;
-use crate::losses::float::Out;
+use crate::float::Out;
 use crate::registry::{self, LossSpec, SpecError};
 use crate::rounding::{self, Precision, Scale, Tolerance};
+use sslproof::hp::Mat;
 
 /// What the user computed.
 #[derive(Clone, Debug)]

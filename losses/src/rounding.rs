@@ -24,11 +24,11 @@
 
 use nalgebra::DMatrix;
 
-use crate::losses::float::{Out, centre};
+use crate::float::{Out, centre};
 use crate::registry::{LossName, LossSpec};
 
 /// The user's arithmetic.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Precision {
     /// float64 throughout.
@@ -67,6 +67,11 @@ impl Precision {
             Precision::Tf32 => "tf32",
             Precision::Bf16 => "bf16",
         }
+    }
+
+    /// The precision named `s` (`f64`, `f32`, `tf32`, `bf16`).
+    pub fn parse(s: &str) -> Option<Precision> {
+        Precision::ALL.into_iter().find(|p| p.as_str() == s)
     }
 
     /// `u_in + √n·u_acc`: the unit of the hinge test and of the log-det condition test.

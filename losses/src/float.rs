@@ -11,9 +11,9 @@
 
 use nalgebra::{DMatrix, RealField};
 
-use super::covariance::BatchError;
-use super::kernels::{gram_nt, gram_tn, mul_tn, spd_half_logdet_inverse};
-use crate::hp::LinalgError;
+use crate::covariance::BatchError;
+use crate::kernels::{gram_nt, gram_tn, mul_tn, spd_half_logdet_inverse};
+use sslproof::hp::LinalgError;
 
 /// The float types the losses run in (`f64`, `f32`).
 pub trait Real: RealField + Copy {}

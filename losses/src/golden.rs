@@ -2,7 +2,7 @@
 //! gradients, with one JSON manifest per loss (convention, reference precision, correct digits,
 //! seed, and the tolerance of [`crate::rounding`] for each user precision).
 //!
-//! Inputs are generated at 53 bits from the seeded ChaCha20 sampler of [`crate::hp::sample`] and
+//! Inputs are generated at 53 bits from the seeded ChaCha20 sampler of [`sslproof::hp::sample`] and
 //! rounded to float32, so that casting them to float32 is exact and the float32 tolerances apply
 //! to the same inputs; they are stored as float64. Small cases are committed under `golden/`;
 //! large ones (`--large`) are regenerated on demand, bit for bit.
@@ -15,10 +15,10 @@ use nalgebra::DMatrix;
 use serde::Serialize;
 
 use crate::checker::{self, Options, ReferenceKind};
-use crate::hp::sample::Sampler;
-use crate::io::npy;
+use crate::npy;
 use crate::registry::{self, LossName, LossSpec};
 use crate::rounding::{self, Precision};
+use sslproof::hp::sample::Sampler;
 
 /// One seeded case.
 #[derive(Clone, Debug)]

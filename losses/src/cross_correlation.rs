@@ -3,9 +3,9 @@
 
 use rug::Float;
 
-use super::covariance::{BatchError, require_same_shape};
-use super::vicreg::LossAndGrad;
-use crate::hp::Mat;
+use crate::covariance::{BatchError, require_same_shape};
+use crate::vicreg::LossAndGrad;
+use sslproof::hp::Mat;
 
 fn column_means(z: &Mat) -> Vec<Float> {
     let (b, prec) = (z.rows(), z.prec());

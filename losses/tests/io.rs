@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use nalgebra::DMatrix;
 use npyz::WriterBuilder;
 
-use sslproof::io::npy::{Dtype, NpyError, read_matrix, read_npz, write_matrix, write_matrix_f32};
+use sslproof_losses::npy::{
+    Dtype, NpyError, read_matrix, read_npz, write_matrix, write_matrix_f32,
+};
 
 fn tmp(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("sslproof-io-{}", std::process::id()));

@@ -8,16 +8,14 @@ use std::collections::BTreeMap;
 use nalgebra::DMatrix;
 use rug::Float;
 
-use crate::hp::Mat;
-use crate::losses::covariance::BatchError;
-use crate::losses::float::{self, Out, Real};
-use crate::losses::vicreg::LossAndGrad;
-use crate::losses::{coding_rate, contrastive, cross_correlation, vicreg};
+use crate::covariance::BatchError;
+use crate::float::{self, Out, Real};
+use crate::vicreg::LossAndGrad;
+use crate::{coding_rate, contrastive, cross_correlation, vicreg};
+use sslproof::hp::Mat;
 
 /// A loss the checker knows.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, clap::ValueEnum, serde::Serialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LossName {
     Vicreg,

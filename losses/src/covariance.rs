@@ -2,7 +2,7 @@
 
 use rug::Float;
 
-use crate::hp::{LinalgError, Mat};
+use sslproof::hp::{LinalgError, Mat};
 
 /// The divisor of a batch covariance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]

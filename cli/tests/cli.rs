@@ -114,7 +114,7 @@ fn verify_exits_nonzero_on_a_verdict_regression() {
 }
 
 fn golden_dir() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("golden")
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../golden")
 }
 
 fn manifest(loss: &str) -> serde_json::Value {
@@ -358,15 +358,15 @@ fn losses_lists_variants_inputs_and_mistakes() {
 #[test]
 fn the_conventions_table_covers_the_registry() {
     let doc = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/losses.md"),
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/losses.md"),
     )
     .unwrap();
-    for loss in sslproof::registry::LossName::ALL {
+    for loss in sslproof_losses::registry::LossName::ALL {
         assert!(
             doc.contains(&format!("`{loss}`")),
             "docs/losses.md: no `{loss}`"
         );
-        for v in sslproof::registry::variants(loss) {
+        for v in sslproof_losses::registry::variants(loss) {
             assert!(
                 doc.contains(&format!("`{}`", v.name)),
                 "docs/losses.md: no variant `{}` of {loss}",
@@ -380,7 +380,7 @@ fn the_conventions_table_covers_the_registry() {
                 assert!(found, "docs/losses.md: {loss} {}: no {p}={x}", v.name);
             }
         }
-        for m in sslproof::registry::mistakes(loss) {
+        for m in sslproof_losses::registry::mistakes(loss) {
             assert!(
                 doc.contains(&format!("`{}`", m.id)),
                 "docs/losses.md: no mistake `{}` of {loss}",

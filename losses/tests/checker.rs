@@ -4,10 +4,10 @@
 //! common mistake caught with the right diagnosis, and bad input refused by name.
 
 use nalgebra::DMatrix;
-use sslproof::checker::{self, Options, Outcome, ReferenceKind, UserNumbers};
-use sslproof::golden::{self, Case};
-use sslproof::registry::{self, LossName, LossSpec, SpecError};
-use sslproof::rounding::{self, Precision};
+use sslproof_losses::checker::{self, Options, Outcome, ReferenceKind, UserNumbers};
+use sslproof_losses::golden::{self, Case};
+use sslproof_losses::registry::{self, LossName, LossSpec, SpecError};
+use sslproof_losses::rounding::{self, Precision};
 
 fn case(b: usize, d: usize) -> Case {
     Case {

@@ -6,8 +6,8 @@ use rug::Float;
 use sslproof::check::fd::{DEFAULT_STEP_LOG2, fd_tolerance, gradient, worst_entry};
 use sslproof::hp::Mat;
 use sslproof::hp::sample::Sampler;
-use sslproof::losses::covariance::BatchError;
-use sslproof::losses::{coding_rate, vicreg};
+use sslproof_losses::covariance::BatchError;
+use sslproof_losses::{coding_rate, vicreg};
 
 const PREC: u32 = 256;
 
@@ -196,7 +196,7 @@ fn bad_input_is_named() {
 
 mod contrastive {
     use super::*;
-    use sslproof::losses::contrastive;
+    use sslproof_losses::contrastive;
 
     #[test]
     fn nt_xent_gradients_match_finite_differences() {
@@ -370,8 +370,8 @@ mod contrastive {
 
 mod cross_correlation {
     use super::*;
-    use sslproof::losses::covariance::{Centring, Divisor, covariance};
-    use sslproof::losses::cross_correlation::{RunningState, barlow_twins, corinfomax};
+    use sslproof_losses::covariance::{Centring, Divisor, covariance};
+    use sslproof_losses::cross_correlation::{RunningState, barlow_twins, corinfomax};
 
     fn lambda() -> Float {
         Float::with_val(PREC, 51) / 10_000u32

@@ -6,8 +6,8 @@
 
 use rug::Float;
 
-use super::covariance::{BatchError, Centring, Divisor, covariance, require_same_shape};
-use crate::hp::Mat;
+use crate::covariance::{BatchError, Centring, Divisor, covariance, require_same_shape};
+use sslproof::hp::Mat;
 
 /// The `eps` added to the variance inside the square root (official default `0.0001`).
 pub fn default_eps(prec: u32) -> Float {

@@ -1,13 +1,13 @@
-//! The rounding-error model of `sslproof::rounding` against real float32 arithmetic: every loss,
+//! The rounding-error model of `sslproof_losses::rounding` against real float32 arithmetic: every loss,
 //! every variant, sizes from tiny to B = 256, computed by the same algorithms in `f32`, compared
 //! with the MPFR/f64 reference. The model must bound every observed error (ratio ≤ 1) and must
 //! not be vacuous (the largest ratio per loss above 1/1000: the tolerance is not a blanket).
 
 use nalgebra::DMatrix;
-use sslproof::checker::{self, Options};
-use sslproof::golden::{self, Case};
-use sslproof::registry::{self, LossName, LossSpec};
-use sslproof::rounding::{self, Precision};
+use sslproof_losses::checker::{self, Options};
+use sslproof_losses::golden::{self, Case};
+use sslproof_losses::registry::{self, LossName, LossSpec};
+use sslproof_losses::rounding::{self, Precision};
 
 struct Ratios {
     value: f64,

@@ -4,21 +4,21 @@
 //! [`catalogue`] lists every claim with the function that produces its findings; [`run`] turns
 //! findings into a report with a computed verdict.
 
-use crate::claim::{Check, Method, Outcome};
-use crate::sym::SymError;
+use sslproof::claim::{Check, Method, Outcome};
+use sslproof::sym::SymError;
 
 /// Runs a symbolic job on the symbolica worker; without the `symbolic` feature it evaluates to
 /// `Err(SymError::Unavailable)` and the job is not compiled.
 #[cfg(feature = "symbolic")]
 macro_rules! sym_job {
     ($($body:tt)*) => {
-        crate::sym::run(move || { $($body)* })
+        sslproof::sym::run(move || { $($body)* })
     };
 }
 #[cfg(not(feature = "symbolic"))]
 macro_rules! sym_job {
     ($($body:tt)*) => {
-        Err::<_, crate::sym::SymError>(crate::sym::SymError::Unavailable)
+        Err::<_, sslproof::sym::SymError>(sslproof::sym::SymError::Unavailable)
     };
 }
 
@@ -50,7 +50,7 @@ pub mod gradients;
 pub mod isotropy;
 pub mod taylor;
 
-use crate::claim::{Claim, Findings, Report, Verdict};
+use sslproof::claim::{Claim, Findings, Report, Verdict};
 
 /// Settings for a run of the catalogue. The defaults are what `cargo test`, `sslproof verify`
 /// and the committed snapshots use.
@@ -102,6 +102,6 @@ pub fn run(entry: &Entry, cfg: &Config) -> Report {
         verdict,
         summary: String::new(),
     };
-    report.summary = crate::report::summarize(&report);
+    report.summary = sslproof::report::summarize(&report);
     report
 }

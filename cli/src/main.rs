@@ -5,18 +5,19 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
+use clap::builder::TypedValueParser as _;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use nalgebra::DMatrix;
-use sslproof::checker;
 use sslproof::claim::Report;
-use sslproof::golden;
-use sslproof::io::npy;
-use sslproof::registry::{self, LossName, LossSpec};
 use sslproof::report;
-use sslproof::rounding::Precision;
-use sslproof::theorems::{self, Config};
+use sslproof_losses::checker;
+use sslproof_losses::golden;
+use sslproof_losses::npy;
+use sslproof_losses::registry::{self, LossName, LossSpec};
+use sslproof_losses::rounding::Precision;
+use sslproof_theorems::{self as theorems, Config};
 
 #[derive(Parser)]
 #[command(name = "sslproof", version, about = "Proves and checks the mathematics behind covariance-regularised self-supervised learning", long_about = None)]
@@ -55,7 +56,7 @@ enum Command {
         #[arg(long, value_name = "PATH")]
         json: Option<PathBuf>,
         /// Where the committed verdict snapshots are.
-        #[arg(long, value_name = "DIR", default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"))]
+        #[arg(long, value_name = "DIR", default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../snapshots"))]
         snapshots: PathBuf,
     },
     /// Write docs/derivations/<id>.md (and figures) for every claim, plus README.md as an index.
@@ -63,7 +64,7 @@ enum Command {
         #[command(flatten)]
         run: RunArgs,
         /// Output directory.
-        #[arg(long, value_name = "DIR", default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/derivations"))]
+        #[arg(long, value_name = "DIR", default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/derivations"))]
         out: PathBuf,
         /// Write nothing; exit 1 if any committed document differs from what would be written.
         #[arg(long)]
@@ -83,10 +84,10 @@ enum Command {
     /// manifest per loss with the convention, precision, correct digits and tolerances.
     Golden {
         /// Output directory.
-        #[arg(long, value_name = "DIR", default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/golden"))]
+        #[arg(long, value_name = "DIR", default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../golden"))]
         out: PathBuf,
         /// Only these losses (repeatable).
-        #[arg(long, value_enum)]
+        #[arg(long, value_parser = loss_parser())]
         loss: Vec<LossName>,
         /// The large cases (up to B = 512, d = 8192; not committed), instead of the small ones.
         #[arg(long)]
@@ -100,7 +101,7 @@ enum Command {
 #[derive(clap::Args)]
 struct CheckArgs {
     /// The loss.
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = loss_parser())]
     loss: LossName,
     /// The implementation's convention (default: the official code's).
     #[arg(long)]
@@ -122,7 +123,7 @@ struct CheckArgs {
     #[arg(long, num_args = 1.., conflicts_with = "npz", value_name = "NPY")]
     grad: Vec<PathBuf>,
     /// The precision you computed in (default: float32 if any input is float32, else float64).
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = precision_parser())]
     precision: Option<Precision>,
     /// Bits of the MPFR reference.
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(64..=4096))]
@@ -130,6 +131,18 @@ struct CheckArgs {
     /// Also write the report as JSON.
     #[arg(long, value_name = "PATH")]
     json: Option<PathBuf>,
+}
+
+/// `--loss`: one of the registry's names.
+fn loss_parser() -> impl clap::builder::TypedValueParser<Value = LossName> {
+    clap::builder::PossibleValuesParser::new(LossName::ALL.map(LossName::as_str))
+        .map(|s: String| LossName::parse(&s).expect("a listed name"))
+}
+
+/// `--precision`: the user's arithmetic.
+fn precision_parser() -> impl clap::builder::TypedValueParser<Value = Precision> {
+    clap::builder::PossibleValuesParser::new(Precision::ALL.map(Precision::as_str))
+        .map(|s: String| Precision::parse(&s).expect("a listed name"))
 }
 
 fn parse_param(s: &str) -> std::result::Result<(String, f64), String> {

@@ -1,3 +1,0 @@
-//! File formats shared by `golden` and `check` (issue 5).
-
-pub mod npy;
