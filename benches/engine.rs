@@ -67,8 +67,8 @@ fn symbolic_identity(_: &mut Criterion) {}
 /// The fast f64 reference losses with gradients at issue 5's sizes (B, d) = (512, 2048), (512, 8192).
 fn fast_losses(c: &mut Criterion) {
     use nalgebra::DMatrix;
-    use sslproof_losses::float;
-    let cr = float::CodingRate::new(0.2, float::RateWeight::Mcr2);
+    use sslproof_losses::{coding_rate, vicreg};
+    let cr = coding_rate::Knobs::new(0.2, coding_rate::RateWeight::Mcr2);
     let mut g = c.benchmark_group("fast_f64_loss_and_grad");
     g.sample_size(10).measurement_time(Duration::from_secs(20));
     for d in [2048usize, 8192] {
@@ -79,10 +79,10 @@ fn fast_losses(c: &mut Criterion) {
         g.bench_with_input(
             BenchmarkId::new("coding_rate_batch_dim", d),
             &d,
-            |bch, _| bch.iter(|| black_box(float::coding_rate(&z1, &cr).unwrap())),
+            |bch, _| bch.iter(|| black_box(coding_rate::float(&z1, &cr).unwrap())),
         );
         g.bench_with_input(BenchmarkId::new("vicreg_official", d), &d, |bch, _| {
-            bch.iter(|| black_box(float::vicreg(&z1, &z2, &float::Vicreg::official()).unwrap()))
+            bch.iter(|| black_box(vicreg::float(&z1, &z2, &vicreg::Knobs::official()).unwrap()))
         });
     }
     g.finish();

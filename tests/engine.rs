@@ -234,29 +234,6 @@ fn bad_input_gets_a_named_error() {
 }
 
 #[test]
-fn covariance_rejects_bad_batches() {
-    use sslproof_losses::covariance::*;
-    let p = 64;
-    assert!(matches!(
-        covariance(&Mat::zeros(0, 3, p), Centring::Centred, Divisor::B),
-        Err(BatchError::Empty { .. })
-    ));
-    assert!(matches!(
-        covariance(&Mat::zeros(1, 3, p), Centring::Centred, Divisor::BMinusOne),
-        Err(BatchError::TooFewSamples { b: 1 })
-    ));
-    let mut z = Mat::zeros(3, 2, p);
-    *z.at_mut(1, 1) = Float::with_val(p, f64::INFINITY);
-    assert!(matches!(
-        covariance(&z, Centring::Centred, Divisor::B),
-        Err(BatchError::Linalg(LinalgError::NonFinite {
-            row: 1,
-            col: 1
-        }))
-    ));
-}
-
-#[test]
 fn samplers_are_deterministic_and_orthogonal() {
     let a = Sampler::new(7, 256).orthogonal(6);
     let b = Sampler::new(7, 256).orthogonal(6);

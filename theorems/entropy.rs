@@ -34,7 +34,7 @@ use sslproof::hp::Mat;
 use sslproof::hp::sample::Sampler;
 use sslproof::report::plot;
 use sslproof::tolerance::Tol;
-use sslproof_losses::covariance::{Centring, Divisor, covariance};
+use sslproof_losses::batch::{Centring, Divisor, covariance};
 
 use super::{Config, Entry, checked, sym_check};
 

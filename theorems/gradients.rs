@@ -34,7 +34,7 @@ use sslproof::hp::Mat;
 use sslproof::hp::sample::Sampler;
 use sslproof::report::plot;
 use sslproof::tolerance::Tol;
-use sslproof_losses::covariance::{Centring, Divisor, covariance};
+use sslproof_losses::batch::{Centring, Divisor, covariance};
 
 use super::{Config, Entry, checked, sym_check};
 
@@ -1859,17 +1859,13 @@ fn rows_to_mat(rows: &[Vec<Float>]) -> Mat {
 /// The loss of a batch of pairs, from the reference losses in `crate::losses` (defaults of
 /// `reference-implementations.md` §1; one batch, one GPU).
 fn batch_loss(m: Method5, z1: &[Vec<Float>], z2: &[Vec<Float>]) -> Float {
-    use sslproof_losses::{coding_rate, contrastive, cross_correlation, vicreg};
+    use sslproof_losses::{barlow_twins, coding_rate, corinfomax, nt_xent, simsiam, vicreg};
     let prec = z1[0][0].prec();
     let (b, d) = (z1.len(), z1[0].len());
     let (m1, m2) = (rows_to_mat(z1), rows_to_mat(z2));
-    let neg_cos = || {
-        contrastive::simsiam(&m1, &m2, &m1, &m2)
-            .expect("valid")
-            .value
-    };
+    let neg_cos = || simsiam::loss(&m1, &m2, &m1, &m2).expect("valid").value;
     let rate = |z: &Mat, eps: Float| {
-        coding_rate::loss(z, &eps, coding_rate::Variant::Mcr2Rate)
+        coding_rate::loss(z, &eps, coding_rate::Convention::Mcr2Rate)
             .expect("valid")
             .value
     };
@@ -1878,7 +1874,7 @@ fn batch_loss(m: Method5, z1: &[Vec<Float>], z2: &[Vec<Float>]) -> Float {
             vicreg::loss(
                 &m1,
                 &m2,
-                vicreg::Variant::Official,
+                vicreg::Convention::Official,
                 &vicreg::Params::defaults(prec),
             )
             .expect("valid")
@@ -1892,7 +1888,7 @@ fn batch_loss(m: Method5, z1: &[Vec<Float>], z2: &[Vec<Float>]) -> Float {
                     / 2u32
         }
         Method5::CorInfoMax => {
-            cross_correlation::corinfomax(
+            corinfomax::loss(
                 &m1,
                 &m2,
                 &Float::with_val(prec, 250),
@@ -1912,7 +1908,7 @@ fn batch_loss(m: Method5, z1: &[Vec<Float>], z2: &[Vec<Float>]) -> Float {
             neg_cos() - rate(&avg, Float::with_val(prec, 1) / 2u32)
         }
         Method5::BarlowTwins => {
-            cross_correlation::barlow_twins(
+            barlow_twins::loss(
                 &m1,
                 &m2,
                 &(Float::with_val(prec, 51) / 10_000u32),
@@ -1922,7 +1918,7 @@ fn batch_loss(m: Method5, z1: &[Vec<Float>], z2: &[Vec<Float>]) -> Float {
             .value
         }
         Method5::InfoNce => {
-            contrastive::nt_xent(&m1, &m2, &(Float::with_val(prec, 1) / 2u32))
+            nt_xent::loss(&m1, &m2, &(Float::with_val(prec, 1) / 2u32))
                 .expect("valid")
                 .value
         }

@@ -46,7 +46,7 @@ use sslproof::report::plot;
 use sslproof::scalar::Scalar;
 use sslproof::sym::SymError;
 use sslproof::tolerance::Tol;
-use sslproof_losses::covariance::{Centring, Divisor, covariance};
+use sslproof_losses::batch::{Centring, Divisor, covariance};
 use sslproof_losses::vicreg;
 
 use super::{Config, Entry, sym_check};

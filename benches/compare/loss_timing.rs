@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use nalgebra::DMatrix;
-use sslproof_losses::float;
+use sslproof_losses::{coding_rate, vicreg};
 
 fn pattern(b: usize, d: usize, a: usize, c: usize, m: usize) -> DMatrix<f64> {
     DMatrix::from_fn(b, d, |i, j| ((i * a + j * c) % m) as f64 / m as f64 - 0.5)
@@ -33,13 +33,13 @@ fn main() {
         let b = 512;
         let z1 = pattern(b, d, 31, 17, 97);
         let z2 = pattern(b, d, 29, 13, 89);
-        let cr = float::CodingRate::new(0.2, float::RateWeight::Mcr2);
+        let cr = coding_rate::Knobs::new(0.2, coding_rate::RateWeight::Mcr2);
         let (t_cr, v_cr) = best_of(reps, || {
-            let o = float::coding_rate(&z1, &cr).unwrap();
+            let o = coding_rate::float(&z1, &cr).unwrap();
             o.value + o.grads[0][(0, 0)]
         });
         let (t_v, v_v) = best_of(reps, || {
-            let o = float::vicreg(&z1, &z2, &float::Vicreg::official()).unwrap();
+            let o = vicreg::float(&z1, &z2, &vicreg::Knobs::official()).unwrap();
             o.value + o.grads[0][(0, 0)]
         });
         rows.push(format!(

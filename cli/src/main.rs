@@ -14,8 +14,11 @@ use sslproof::claim::Report;
 use sslproof::report;
 use sslproof_losses::checker;
 use sslproof_losses::golden;
+use sslproof_losses::loss::Loss;
 use sslproof_losses::npy;
-use sslproof_losses::registry::{self, LossName, LossSpec};
+use sslproof_losses::registry::{self, LossSpec};
+
+type LossName = &'static dyn Loss;
 use sslproof_losses::rounding::Precision;
 use sslproof_theorems::{self as theorems, Config};
 
@@ -135,8 +138,8 @@ struct CheckArgs {
 
 /// `--loss`: one of the registry's names.
 fn loss_parser() -> impl clap::builder::TypedValueParser<Value = LossName> {
-    clap::builder::PossibleValuesParser::new(LossName::ALL.map(LossName::as_str))
-        .map(|s: String| LossName::parse(&s).expect("a listed name"))
+    clap::builder::PossibleValuesParser::new(registry::names())
+        .map(|s: String| registry::find(&s).expect("a listed name"))
 }
 
 /// `--precision`: the user's arithmetic.
@@ -257,7 +260,7 @@ fn check(a: &CheckArgs) -> Result<ExitCode> {
 
 fn golden(out: &Path, losses: &[LossName], large: bool) -> Result<ExitCode> {
     let list: Vec<LossName> = if losses.is_empty() {
-        LossName::ALL.to_vec()
+        registry::LOSSES.to_vec()
     } else {
         losses.to_vec()
     };
@@ -275,7 +278,7 @@ fn golden(out: &Path, losses: &[LossName], large: bool) -> Result<ExitCode> {
         bar.suspend(|| {
             eprintln!(
                 "  {:<14} {:>7.2}s  {}",
-                loss.as_str(),
+                loss.name(),
                 t.elapsed().as_secs_f64(),
                 path.display()
             )
@@ -286,17 +289,21 @@ fn golden(out: &Path, losses: &[LossName], large: bool) -> Result<ExitCode> {
 }
 
 fn losses() {
-    for loss in LossName::ALL {
+    for &loss in registry::LOSSES {
         println!("{loss}");
-        for (i, v) in registry::variants(loss).iter().enumerate() {
+        for (i, v) in loss.variants().iter().enumerate() {
             let spec = LossSpec::new(loss, Some(v.name), &[]).expect("known variant");
-            let params: Vec<String> = v.params.iter().map(|(k, x)| format!("{k}={x}")).collect();
+            let params: Vec<String> = v
+                .params
+                .iter()
+                .map(|p| format!("{}={}", p.name, p.default))
+                .collect();
             println!(
                 "  --variant {}{}\n      inputs: {}{}\n      params: {}\n      {}\n      source: {}",
                 v.name,
                 if i == 0 { " (default)" } else { "" },
                 spec.input_names(3).join(" "),
-                if loss == LossName::NtXent && v.name == "solo-learn" {
+                if loss.variable_views(v) {
                     " … (one per view, 2 or more)"
                 } else {
                     ""
@@ -310,7 +317,7 @@ fn losses() {
                 v.source
             );
         }
-        let ms: Vec<&str> = registry::mistakes(loss).iter().map(|m| m.id).collect();
+        let ms: Vec<&str> = loss.mistakes().iter().map(|m| m.id).collect();
         println!("  mistakes recognised: {}\n", ms.join(", "));
     }
 }

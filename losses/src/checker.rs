@@ -1,14 +1,14 @@
 //! `sslproof check` as a library: compare a user's loss value and gradients with the reference,
 //! within the tolerance that [`crate::rounding`] derives for the user's precision; when they
 //! disagree, name the first disagreeing component and try every other variant and every common
-//! mistake of [`crate::registry`] to say which one the user's numbers match.
+//! mistake of the loss to say which one the user's numbers match.
 
 use std::fmt::Write as _;
 
 use nalgebra::DMatrix;
 
 use crate::float::Out;
-use crate::registry::{self, LossSpec, SpecError};
+use crate::registry::{LossSpec, SpecError};
 use crate::rounding::{self, Precision, Scale, Tolerance};
 use sslproof::hp::Mat;
 
@@ -26,7 +26,7 @@ pub struct Options {
     pub precision: Precision,
     /// Bits of the MPFR reference.
     pub hp_bits: u32,
-    /// Largest MPFR reference worth computing, in multiply-adds ([`registry::hp_work`]); above
+    /// Largest MPFR reference worth computing, in multiply-adds ([`LossSpec::hp_work`]); above
     /// it the reference is the f64 implementation, whose own error bound is added.
     pub hp_max_work: f64,
 }
@@ -70,11 +70,11 @@ pub fn reference(
     inputs: &[DMatrix<f64>],
     opts: &Options,
 ) -> Result<Reference, SpecError> {
-    let out64 = registry::evaluate(spec, None, inputs)?;
+    let out64 = spec.evaluate(None, inputs)?;
     let scale = rounding::scale(spec, inputs, &out64);
     let (b, d) = inputs[0].shape();
     let ng = spec.grad_count(inputs.len());
-    let hp = if registry::hp_work(spec, b, d, inputs.len()) <= opts.hp_max_work {
+    let hp = if spec.hp_work(b, d, inputs.len()) <= opts.hp_max_work {
         let mats: Vec<Mat> = inputs
             .iter()
             .map(|m| {
@@ -83,7 +83,7 @@ pub fn reference(
                 })
             })
             .collect();
-        registry::evaluate_hp(spec, &mats, opts.hp_bits)
+        spec.evaluate_hp(&mats, opts.hp_bits)
     } else {
         None
     };
@@ -269,7 +269,7 @@ pub fn check(
     if let Some(gs) = &user.grads {
         if gs.len() != ng {
             return Err(SpecError::InputCount {
-                loss: spec.loss,
+                loss: spec.loss.name(),
                 variant: spec.variant.name,
                 expected: format!("{ng} gradients"),
                 names: names[..ng].join(" "),
@@ -307,7 +307,7 @@ pub fn check(
         diagnose(spec, inputs, user, &r, &names, tv, &tg)
     };
     Ok(CheckReport {
-        loss: spec.loss.to_string(),
+        loss: spec.loss.name().to_string(),
         variant: spec.variant.name.to_string(),
         params: spec
             .params
@@ -341,7 +341,7 @@ fn diagnose(
 ) -> Vec<Diagnosis> {
     let mut candidates: Vec<(&'static str, String, String, LossSpec, Option<&'static str>)> =
         Vec::new();
-    for v in registry::variants(spec.loss) {
+    for v in spec.loss.variants() {
         if v.name != spec.variant.name {
             let other = spec.as_variant(v);
             let same_inputs = other.input_names(inputs.len()) == names;
@@ -356,7 +356,7 @@ fn diagnose(
             }
         }
     }
-    for m in registry::mistakes_for(spec) {
+    for m in spec.mistakes() {
         candidates.push((
             "mistake",
             m.id.to_string(),
@@ -368,7 +368,7 @@ fn diagnose(
     let ng = tg.len();
     let mut found = Vec::new();
     for (kind, id, says, cspec, mistake) in candidates {
-        let Ok(mut out) = registry::evaluate(&cspec, mistake, inputs) else {
+        let Ok(mut out) = cspec.evaluate(mistake, inputs) else {
             continue;
         };
         out.grads.truncate(ng);

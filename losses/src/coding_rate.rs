@@ -1,19 +1,32 @@
-//! The coding rate in the conventions of its implementations (reference-implementations.md §1.7–
-//! 1.9, §4.1 items 5–9), at high precision, with its gradient.
+//! # The coding rate (MCR², SimDINO, EMP-SSL)
 //!
-//! All three use the **uncentred** second moment of the batch `Z ∈ R^{m×d}` (rows are samples)
-//! and pass `eps = ε²`: `R = ½ log det(I_d + (d/(m·eps)) ZᵀZ)`, computed in the feature or the batch
-//! dimension, whichever is smaller (Sylvester, proved in C4).
+//! All implementations use the **uncentred** second moment of the batch `Z ∈ R^{m×d}` (rows are
+//! samples) and pass `eps = ε²`: `R = ½ log det(I_d + (d/(m·eps)) ZᵀZ)`, computed here in the
+//! feature or the batch dimension, whichever is smaller (Sylvester, proved in C4). They differ in
+//! the weight on `R` (reference-implementations.md §1.7–1.9, §4.1 items 5–9).
+//!
+//! This module holds the loss whole: the MPFR form with its gradient, the float form with its
+//! convention knobs, the variants and common mistakes, and the rounding-model magnitudes
+//! (including the feature-form bound for what the official codes compute when `d > m`).
 
+use nalgebra::DMatrix;
 use rug::Float;
-
-use crate::covariance::BatchError;
-use crate::vicreg::LossAndGrad;
 use sslproof::hp::Mat;
+
+use crate::batch::{BatchError, LossAndGrad};
+use crate::float::{Out, Real, centre, k, require_batch};
+use crate::kernels::{gram_nt, gram_tn, half_logdet_and_inverse};
+use crate::loss::{Loss, Mistake, Range, Variant, float_evaluations, param};
+use crate::registry::LossSpec;
+use crate::rounding::{Magnitudes, Mode, condition, contract, prop, twin};
+
+// ---------------------------------------------------------------------------------------------
+// MPFR
+// ---------------------------------------------------------------------------------------------
 
 /// Which implementation's loss.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-pub enum Variant {
+pub enum Convention {
     /// Ma-Lab-Berkeley/MCR2 `compute_discrimn_loss_empirical`: the rate `R` itself (the loss uses
     /// `−gam2·R`).
     Mcr2Rate,
@@ -47,17 +60,366 @@ pub fn rate_and_grad(z: &Mat, eps: &Float) -> Result<(Float, Mat), BatchError> {
 }
 
 /// The loss of one view in the given convention, with its gradient.
-pub fn loss(z: &Mat, eps: &Float, variant: Variant) -> Result<LossAndGrad, BatchError> {
+pub fn loss(z: &Mat, eps: &Float, convention: Convention) -> Result<LossAndGrad, BatchError> {
     let (r, g) = rate_and_grad(z, eps)?;
     let prec = z.prec();
     let (m, d) = (z.rows() as u64, z.cols() as u64);
-    let factor = match variant {
-        Variant::Mcr2Rate => Float::with_val(prec, 1),
-        Variant::SimDinoExpansion => -(Float::with_val(prec, d + m) / Float::with_val(prec, d * m)),
-        Variant::EmpSsl => Float::with_val(prec, -1),
+    let factor = match convention {
+        Convention::Mcr2Rate => Float::with_val(prec, 1),
+        Convention::SimDinoExpansion => {
+            -(Float::with_val(prec, d + m) / Float::with_val(prec, d * m))
+        }
+        Convention::EmpSsl => Float::with_val(prec, -1),
     };
     Ok(LossAndGrad {
         value: Float::with_val(prec, &r * &factor),
         grads: vec![g.scale(&factor)],
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Float
+// ---------------------------------------------------------------------------------------------
+
+/// Which implementation's weight multiplies the rate `R`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RateWeight {
+    /// MCR²'s `compute_discrimn_loss_empirical`: `R` itself.
+    Mcr2,
+    /// SimDINO's expansion term: `−γ_h R`, `γ_h = (d + m)/(d·m)`.
+    SimDino,
+    /// EMP-SSL: `−R`.
+    EmpSsl,
+}
+
+/// The coding rate's conventions (reference-implementations.md §1.7–1.9, §4.1 items 5–9).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Knobs {
+    /// The code's `eps` (which is ε²).
+    pub eps: f64,
+    /// `c = d/(m·eps^eps_power)`: 1 is every implementation; 2 squares the code's eps again
+    /// (ε against ε²); ½ takes its square root.
+    pub eps_power: f64,
+    /// Subtract the batch mean (every implementation uses the uncentred second moment).
+    pub centred: bool,
+    /// `½ log det`; `false` is the missing-½ mistake.
+    pub half: bool,
+    pub weight: RateWeight,
+    pub sign: f64,
+}
+
+impl Knobs {
+    pub fn new(eps: f64, weight: RateWeight) -> Self {
+        Knobs {
+            eps,
+            eps_power: 1.0,
+            centred: false,
+            half: true,
+            weight,
+            sign: 1.0,
+        }
+    }
+    /// The scalar `c` in `I + c·ZᵀZ`.
+    pub fn c(&self, m: usize, d: usize) -> f64 {
+        d as f64 / (m as f64 * self.eps.powf(self.eps_power))
+    }
+    /// The weight on `R`.
+    pub fn factor(&self, m: usize, d: usize) -> f64 {
+        let w = match self.weight {
+            RateWeight::Mcr2 => 1.0,
+            RateWeight::SimDino => -((d + m) as f64) / ((d * m) as f64),
+            RateWeight::EmpSsl => -1.0,
+        };
+        w * self.sign * if self.half { 1.0 } else { 2.0 }
+    }
+}
+
+/// `I + c·ZᵀZ` or `I + c·ZZᵀ`, whichever is smaller.
+pub fn rate_matrix<T: Real>(z: &DMatrix<T>, c: T) -> DMatrix<T> {
+    let (m, d) = z.shape();
+    let mut a = if d <= m { gram_tn(z) } else { gram_nt(z) } * c;
+    for i in 0..a.nrows() {
+        a[(i, i)] += T::one();
+    }
+    a
+}
+
+/// The coding-rate loss of one batch `m × d` and its gradient, in the smaller dimension:
+/// `R = ½ log det(I + cZᵀZ) = ½ log det(I + cZZᵀ)`, `∇R = cZ(I + cZᵀZ)⁻¹ = c(I + cZZᵀ)⁻¹Z`
+/// (Sylvester; proved in C4), by Cholesky.
+pub fn float<T: Real>(z: &DMatrix<T>, kn: &Knobs) -> Result<Out<T>, BatchError> {
+    let (m, d) = require_batch(z, 1)?;
+    let zz = if kn.centred { centre(z) } else { z.clone() };
+    let c: T = k(kn.c(m, d));
+    let factor: T = k(kn.factor(m, d));
+    let (r, ainv) = half_logdet_and_inverse(rate_matrix(&zz, c))?;
+    // The scalars go on the small matrix: one pass over the m × d gradient.
+    let ainv = ainv * (c * factor);
+    let g = if d <= m { &zz * ainv } else { ainv * &zz };
+    // Centring is a projection of the rows; the gradient is projected the same way.
+    let g = if kn.centred { centre(&g) } else { g };
+    Ok(Out {
+        value: r * factor,
+        grads: vec![g],
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Variants, mistakes, rounding magnitudes
+// ---------------------------------------------------------------------------------------------
+
+static VARIANTS: &[Variant] = &[
+    Variant {
+        name: "mcr2",
+        source: "Ma-Lab-Berkeley/MCR2 compute_discrimn_loss_empirical (the rate R; the loss uses −gam2·R)",
+        formula: "R = ½ log det(I + d/(m·eps)·ZᵀZ), uncentred, eps = ε²",
+        params: &[param("eps", 0.5, Range::Positive)],
+    },
+    Variant {
+        name: "simdino",
+        source: "RobinWu218/SimDINO MCRLoss.calc_expansion (one GPU, one view; Cholesky half-log-det)",
+        formula: "−γ_h·R with γ_h = (d + m)/(d·m), eps = ε² (README and v2 configs: 0.05)",
+        params: &[param("eps", 0.05, Range::Positive)],
+    },
+    Variant {
+        name: "emp-ssl",
+        source: "tsb0601/EMP-SSL TotalCodingRate (lightly's EMPSSLLoss has the opposite sign)",
+        formula: "−R, eps = ε²",
+        params: &[param("eps", 0.2, Range::Positive)],
+    },
+    Variant {
+        name: "lightly",
+        source: "lightly EMPSSLLoss's coding-rate term (tcr_loss, one view): +R, the opposite sign of official EMP-SSL (probable bug, reference-implementations.md §1.9)",
+        formula: "+R, eps = ε² (not squared again)",
+        params: &[param("eps", 0.2, Range::Positive)],
+    },
+];
+
+static MISTAKES: &[Mistake] = &[
+    Mistake {
+        id: "eps-squared",
+        says: "ε against ε²: the code's eps (= ε²) squared again, d/(m·eps²)",
+    },
+    Mistake {
+        id: "eps-sqrt",
+        says: "ε against ε²: the square root of the code's eps, d/(m·√eps)",
+    },
+    Mistake {
+        id: "centred",
+        says: "the batch mean subtracted (every implementation uses the uncentred second moment)",
+    },
+    Mistake {
+        id: "missing-half",
+        says: "log det instead of ½ log det",
+    },
+    Mistake {
+        id: "sign",
+        says: "the sign of the loss flipped",
+    },
+];
+
+/// The coding rate in the spec's convention, or with a mistake planted, in `T`.
+fn evaluate<T: Real>(
+    spec: &LossSpec,
+    mistake: Option<&str>,
+    inputs: &[DMatrix<T>],
+) -> Result<Out<T>, BatchError> {
+    let is = |id: &str| mistake == Some(id);
+    let weight = match spec.variant.name {
+        "mcr2" | "lightly" => RateWeight::Mcr2,
+        "simdino" => RateWeight::SimDino,
+        _ => RateWeight::EmpSsl,
+    };
+    let mut kn = Knobs::new(spec.p("eps"), weight);
+    kn.eps_power = if is("eps-squared") {
+        2.0
+    } else if is("eps-sqrt") {
+        0.5
+    } else {
+        1.0
+    };
+    kn.centred = is("centred");
+    kn.half = !is("missing-half");
+    kn.sign = if is("sign") { -1.0 } else { 1.0 };
+    float(&inputs[0], &kn)
+}
+
+/// Operand-rounding magnitudes (Rss) of the coding rate computed in the **feature** form
+/// `A_f = I_d + cZᵀZ` when `d > m`, through the `m × m` batch form `A_b = I_m + cZZᵀ`
+/// (Woodbury: `A_f⁻¹ = I − cZᵀA_b⁻¹Z`, `Z A_f⁻¹ = A_b⁻¹Z`), without forming anything `d × d`.
+///
+/// `A_f` is perturbed by `cE` with `E` symmetric, independent entries of size
+/// `T_kl = √(2Σ_i z_ik² z_il²) + |ZᵀZ|_kl ≤ r_k r_l`, `r_k = 2^{1/4}‖z_:k‖₄ + ‖z_:k‖₂`
+/// (Cauchy–Schwarz twice). Then `δ(½ log det) = ½c·tr(A_f⁻¹E)` has standard deviation at most
+/// `½c‖R A_f⁻¹ R‖_F` and the gradient `c·Z A_f⁻¹` moves by `c²·W E A_f⁻¹` (`W = A_b⁻¹Z`), at most
+/// `c²‖W_i R‖·‖R A_f⁻¹ e_j‖` in entry `(i, j)`, with `R = diag(r)`.
+fn feature_form_rss(z: &DMatrix<f64>, ab_inv: &DMatrix<f64>, c: f64) -> (f64, f64) {
+    let (_, d) = z.shape();
+    let r: Vec<f64> = (0..d)
+        .map(|k| {
+            let q = z
+                .column(k)
+                .iter()
+                .map(|x| x.powi(4))
+                .sum::<f64>()
+                .powf(0.25);
+            2f64.powf(0.25) * q + z.column(k).norm()
+        })
+        .collect();
+    let mut y = z.clone(); // Y = Z R
+    for (k, rk) in r.iter().enumerate() {
+        y.column_mut(k).scale_mut(*rk);
+    }
+    let ay = ab_inv * &y; // A_b⁻¹ Y (m × d)
+    // ‖R A_f⁻¹ R‖²_F = ‖R²‖² − 2c Σ_k r_k² (YᵀA_b⁻¹Y)_kk + c²‖YᵀA_b⁻¹Y‖²_F.
+    let r4: f64 = r.iter().map(|x| x.powi(4)).sum();
+    let diag: f64 = (0..d)
+        .map(|k| r[k] * r[k] * y.column(k).dot(&ay.column(k)))
+        .sum();
+    let g = &y * y.transpose(); // m × m
+    let ag = ab_inv * &g;
+    let fro2 = (&ag * &ag).trace(); // ‖YᵀA_b⁻¹Y‖²_F = tr((A_b⁻¹YYᵀ)²)
+    let value = 0.5 * c * (r4 - 2.0 * c * diag + c * c * fro2).max(0.0).sqrt();
+    // ‖R A_f⁻¹ e_j‖² = r_j² − 2c r_j²(ZᵀA_b⁻¹Z)_jj + c² v_jᵀ(Z R² Zᵀ)v_j, v_j = A_b⁻¹Z e_j.
+    let w = ab_inv * z; // W = A_b⁻¹ Z, also V's columns
+    let m = &y * y.transpose(); // Z R² Zᵀ
+    let mw = &m * &w;
+    let col = (0..d)
+        .map(|j| {
+            let zaz = z.column(j).dot(&w.column(j));
+            (r[j] * r[j] - 2.0 * c * r[j] * r[j] * zaz + c * c * w.column(j).dot(&mw.column(j)))
+                .max(0.0)
+                .sqrt()
+        })
+        .fold(0f64, f64::max);
+    let mut wr = w.clone();
+    for (k, rk) in r.iter().enumerate() {
+        wr.column_mut(k).scale_mut(*rk);
+    }
+    let row = (0..wr.nrows())
+        .map(|i| wr.row(i).norm())
+        .fold(0f64, f64::max);
+    // Plus the rounding of the final product Z·A_f⁻¹ itself: |Z A_f⁻¹| = |W| and
+    // √2·max_k|z_ik|·‖A_f⁻¹e_j‖ ≤ √2·max|z|·(‖R A_f⁻¹ e_j‖/min r).
+    let rmin = r
+        .iter()
+        .copied()
+        .fold(f64::INFINITY, f64::min)
+        .max(f64::MIN_POSITIVE);
+    let grad = c * c * row * col + c * (w.amax() + 2f64.sqrt() * z.amax() * col / rmin);
+    (value, grad)
+}
+
+/// The coding rate (the registry's entry).
+pub struct CodingRate;
+
+/// The registry's coding rate.
+pub static CODING_RATE: CodingRate = CodingRate;
+
+impl Loss for CodingRate {
+    fn name(&self) -> &'static str {
+        "coding-rate"
+    }
+
+    fn variants(&self) -> &'static [Variant] {
+        VARIANTS
+    }
+
+    fn mistakes(&self) -> &'static [Mistake] {
+        MISTAKES
+    }
+
+    fn input_names(&self, _variant: &Variant, _n: usize) -> Vec<String> {
+        vec!["z".into()]
+    }
+
+    float_evaluations!();
+
+    fn evaluate_hp(
+        &self,
+        spec: &LossSpec,
+        inputs: &[Mat],
+        prec: u32,
+    ) -> Option<Result<LossAndGrad, BatchError>> {
+        let convention = match spec.variant.name {
+            "mcr2" | "lightly" => Convention::Mcr2Rate,
+            "simdino" => Convention::SimDinoExpansion,
+            _ => Convention::EmpSsl,
+        };
+        Some(loss(&inputs[0], &spec.p_hp("eps", prec), convention))
+    }
+
+    fn hp_work(&self, _spec: &LossSpec, b: usize, d: usize, _n: usize) -> f64 {
+        let (b, d) = (b as f64, d as f64);
+        let n = b.min(d);
+        b * d * n + 2.0 * n * n * n
+    }
+
+    fn magnitudes(
+        &self,
+        spec: &LossSpec,
+        inputs: &[DMatrix<f64>],
+        out: &Out<f64>,
+        mode: Mode,
+    ) -> Magnitudes {
+        let (b, d) = inputs[0].shape();
+        let abs_mode = mode == Mode::Abs;
+        // The value rounds once more at the end (and once more in bfloat16 autocast).
+        let top = out.value.abs();
+        let kappa;
+        let (value, grads) = {
+            let z = &inputs[0];
+            let eps = spec.p("eps");
+            let c = d as f64 / (b as f64 * eps);
+            let factor = match spec.variant.name {
+                "simdino" => ((d + b) as f64) / ((d * b) as f64),
+                _ => 1.0,
+            };
+            let (a, zz) = if d <= b {
+                (DMatrix::identity(d, d) + z.transpose() * z * c, z.clone())
+            } else {
+                (
+                    DMatrix::identity(b, b) + z * z.transpose() * c,
+                    z.transpose(),
+                )
+            };
+            // In the smaller dimension A = I + c·ZZᵀ with Z = zz (m × ·).
+            let a_t = if abs_mode {
+                DMatrix::identity(a.nrows(), a.nrows()) + twin(&zz.transpose(), &zz, mode) * c
+            } else {
+                twin(&zz.transpose(), &zz, mode) * c
+            };
+            kappa = Some(condition(&a));
+            let ainv = a
+                .clone()
+                .cholesky()
+                .map(|ch| ch.inverse())
+                .unwrap_or_else(|| DMatrix::from_element(a.nrows(), a.nrows(), f64::INFINITY));
+            let mut value = 0.5 * contract(&ainv, &a_t, mode);
+            // δ(A⁻¹) = −A⁻¹ δA A⁻¹.
+            let e = prop(&prop(&ainv, &a_t, mode), &ainv, mode);
+            let mut g = ((prop(&zz, &e, mode) + twin(&zz, &ainv, mode)) * c).amax();
+            if d > b && !abs_mode {
+                // The official codes use the d × d feature form: bound it too.
+                let (fv, fg) = feature_form_rss(z, &ainv, c);
+                value = value.max(fv);
+                g = g.max(fg);
+            }
+            (factor * value + top, vec![factor * g])
+        };
+        Magnitudes {
+            value,
+            grads,
+            kappa,
+            hinge: Vec::new(),
+        }
+    }
+
+    fn unit_rows(&self) -> bool {
+        true
+    }
+
+    fn large_cases(&self) -> &'static [(&'static str, usize, usize)] {
+        &[("b512-d2048", 512, 2048), ("b512-d8192", 512, 8192)]
+    }
 }

@@ -15,8 +15,9 @@ use nalgebra::DMatrix;
 use serde::Serialize;
 
 use crate::checker::{self, Options, ReferenceKind};
+use crate::loss::Loss;
 use crate::npy;
-use crate::registry::{self, LossName, LossSpec};
+use crate::registry::LossSpec;
 use crate::rounding::{self, Precision};
 use sslproof::hp::sample::Sampler;
 
@@ -30,7 +31,7 @@ pub struct Case {
 }
 
 /// The cases of a loss variant: tiny to realistic.
-pub fn cases(loss: LossName, default_variant: bool) -> Vec<Case> {
+pub fn cases(loss: &dyn Loss, default_variant: bool) -> Vec<Case> {
     let c = |name, b, d, large| Case { name, b, d, large };
     let mut v = vec![
         c("tiny", 4, 3, false),
@@ -39,12 +40,8 @@ pub fn cases(loss: LossName, default_variant: bool) -> Vec<Case> {
     ];
     if default_variant {
         v.push(c("medium", 64, 32, false));
-        match loss {
-            LossName::Vicreg | LossName::CodingRate => {
-                v.push(c("b512-d2048", 512, 2048, true));
-                v.push(c("b512-d8192", 512, 8192, true));
-            }
-            _ => v.push(c("b256-d128", 256, 128, true)),
+        for &(name, b, d) in loss.large_cases() {
+            v.push(c(name, b, d, true));
         }
     }
     v
@@ -52,9 +49,9 @@ pub fn cases(loss: LossName, default_variant: bool) -> Vec<Case> {
 
 /// A 64-bit seed from the loss, variant and case names (FNV-1a), so that every case has its own
 /// stream and adding a case changes no other.
-pub fn seed_of(loss: LossName, variant: &str, case: &str) -> u64 {
+pub fn seed_of(loss: &dyn Loss, variant: &str, case: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in format!("{loss}/{variant}/{case}").bytes() {
+    for byte in format!("{}/{variant}/{case}", loss.name()).bytes() {
         h ^= byte as u64;
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
@@ -92,10 +89,7 @@ pub fn inputs(spec: &LossSpec, case: &Case, seed: u64) -> Vec<DMatrix<f64>> {
             sigma[j] * (base[(i, j)] + noise * n[(i, j)]) + mean[(0, j)]
         })
     };
-    let normalised = matches!(
-        spec.loss,
-        LossName::CodingRate | LossName::Align | LossName::Uniformity
-    );
+    let normalised = spec.loss.unit_rows();
     let finish = |m: DMatrix<f64>| {
         let mut m = m;
         if normalised {
@@ -106,23 +100,9 @@ pub fn inputs(spec: &LossSpec, case: &Case, seed: u64) -> Vec<DMatrix<f64>> {
         }
         m.map(f32_round)
     };
-    let mut out: Vec<DMatrix<f64>> = match (spec.loss, spec.variant.name) {
-        (LossName::CodingRate | LossName::Uniformity, _) => vec![finish(view(0.5))],
-        (LossName::NtXent, "solo-learn") => (0..3).map(|_| finish(view(0.5))).collect(),
-        (LossName::Simsiam, _) => (0..4).map(|_| finish(view(0.5))).collect(),
-        _ => vec![finish(view(0.5)), finish(view(0.5))],
-    };
-    if spec.loss == LossName::Corinfomax && spec.variant.name == "running" {
-        for _ in 0..2 {
-            let mu = (gauss(1, d) * 0.1).map(f32_round);
-            let g = gauss(d + 2, d);
-            let r = (g.transpose() * &g / (d + 2) as f64).map(f32_round);
-            // Symmetric after rounding (the product is symmetric up to rounding).
-            let r = DMatrix::from_fn(d, d, |i, j| if i <= j { r[(i, j)] } else { r[(j, i)] });
-            out.push(mu);
-            out.push(r);
-        }
-    }
+    let views = spec.loss.golden_views(spec.variant);
+    let mut out: Vec<DMatrix<f64>> = (0..views).map(|_| finish(view(0.5))).collect();
+    out.extend(spec.loss.golden_state(spec.variant, d, &mut gauss));
     debug_assert_eq!(spec.input_names(out.len()).len(), out.len());
     out
 }
@@ -203,20 +183,20 @@ fn digits(err: f64, scale: f64) -> u32 {
 /// `progress` is called with each case's name.
 pub fn write_loss(
     root: &Path,
-    loss: LossName,
+    loss: &'static dyn Loss,
     large: bool,
     progress: &mut dyn FnMut(&str),
 ) -> Result<PathBuf> {
     let mut cases_json = Vec::new();
     let mut variants_json = BTreeMap::new();
-    for (vi, v) in registry::variants(loss).iter().enumerate() {
+    for (vi, v) in loss.variants().iter().enumerate() {
         let spec = LossSpec::new(loss, Some(v.name), &[])?;
         variants_json.insert(
             v.name,
             VariantJson {
                 source: v.source,
                 formula: v.formula,
-                params: v.params.iter().copied().collect(),
+                params: v.params.iter().map(|p| (p.name, p.default)).collect(),
             },
         );
         for case in cases(loss, vi == 0) {
@@ -224,23 +204,23 @@ pub fn write_loss(
                 continue;
             }
             let name = format!("{}/{}", v.name, case.name);
-            progress(&format!("{loss}/{name}"));
+            progress(&format!("{}/{name}", loss.name()));
             let seed = seed_of(loss, v.name, case.name);
             let xs = inputs(&spec, &case, seed);
             let opts = Options {
                 precision: Precision::F64,
                 ..Options::default()
             };
-            let r =
-                checker::reference(&spec, &xs, &opts).with_context(|| format!("{loss} {name}"))?;
-            let dir = root.join(loss.as_str()).join(v.name).join(case.name);
+            let r = checker::reference(&spec, &xs, &opts)
+                .with_context(|| format!("{} {name}", loss.name()))?;
+            let dir = root.join(loss.name()).join(v.name).join(case.name);
             std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
             let names = spec.input_names(xs.len());
             let mut inputs_map = BTreeMap::new();
             for (n, x) in names.iter().zip(&xs) {
                 let p = dir.join(format!("{n}.npy"));
                 npy::write_matrix(&p, x).with_context(|| format!("writing {}", p.display()))?;
-                inputs_map.insert(n.clone(), format!("{}/{name}/{n}.npy", loss.as_str()));
+                inputs_map.insert(n.clone(), format!("{}/{name}/{n}.npy", loss.name()));
             }
             let mut grads_map = BTreeMap::new();
             let mut correct = BTreeMap::new();
@@ -261,7 +241,7 @@ pub fn write_loss(
             for ((n, g), dg) in names.iter().zip(&r.out.grads).zip(&grad_digits) {
                 let p = dir.join(format!("grad_{n}.npy"));
                 npy::write_matrix(&p, g).with_context(|| format!("writing {}", p.display()))?;
-                grads_map.insert(n.clone(), format!("{}/{name}/grad_{n}.npy", loss.as_str()));
+                grads_map.insert(n.clone(), format!("{}/{name}/grad_{n}.npy", loss.name()));
                 correct.insert(format!("grad_{n}"), *dg);
             }
             let mut tolerances = BTreeMap::new();
@@ -314,7 +294,7 @@ pub fn write_loss(
     }
     let manifest = ManifestJson {
         format: 1,
-        loss: loss.to_string(),
+        loss: loss.name().to_string(),
         generator: format!("sslproof {}", env!("CARGO_PKG_VERSION")),
         notes: NOTES,
         variants: variants_json,
@@ -322,7 +302,7 @@ pub fn write_loss(
     };
     let path = root.join(format!(
         "{}{}.json",
-        loss.as_str(),
+        loss.name(),
         if large { ".large" } else { "" }
     ));
     std::fs::write(&path, serde_json::to_string_pretty(&manifest)? + "\n")

@@ -8,7 +8,10 @@ use std::any::Any;
 
 use nalgebra::DMatrix;
 
-use super::float::Real;
+use sslproof::hp::LinalgError;
+
+use crate::batch::BatchError;
+use crate::float::Real;
 
 enum Trans {
     /// `A Bᵀ`
@@ -161,4 +164,14 @@ pub fn spd_half_logdet_inverse<T: Real>(a: DMatrix<T>) -> Option<(T, DMatrix<T>)
     let half = l.diagonal().iter().fold(T::zero(), |s, x| s + x.ln());
     let li = lower_inverse(&l);
     Some((half, mul_tn(&li, &li)))
+}
+
+/// `(½ log det A, A⁻¹)` of a symmetric positive definite `A`, by Cholesky, or the error naming
+/// it not positive definite.
+pub fn half_logdet_and_inverse<T: Real>(a: DMatrix<T>) -> Result<(T, DMatrix<T>), BatchError> {
+    let n = a.nrows();
+    spd_half_logdet_inverse(a).ok_or(BatchError::Linalg(LinalgError::NotPositiveDefinite {
+        pivot: n,
+        value: f64::NAN,
+    }))
 }

@@ -1,22 +1,31 @@
 //! # sslproof-losses: reference losses and the loss checker
 //!
 //! The losses of self-supervised learning as their official and popular implementations compute
-//! them (`../shared/reference-implementations.md`): at any MPFR precision with analytic
-//! gradients, and in `f64`/`f32` with convention knobs; their registry (variants, parameters,
-//! inputs, common mistakes); a rounding-error model that derives tolerances for a user's
-//! precision; the checker behind `sslproof check`; golden files; `.npy`/`.npz` I/O.
+//! them (`../shared/reference-implementations.md`). One loss is one module — its MPFR form with
+//! analytic gradients, its `f64`/`f32` form with the convention knobs through which
+//! implementations differ, its variants and common mistakes, and its rounding-model magnitudes —
+//! implementing [`loss::Loss`]; [`registry::LOSSES`] lists them. Around them: a rounding-error
+//! model that derives tolerances for a user's precision ([`rounding`]), the checker behind
+//! `sslproof check` ([`checker`]), golden files ([`golden`]) and `.npy`/`.npz` I/O ([`npy`]).
 //!
 //! It uses the engine without its `symbolic` feature: nothing here can reach symbolica.
 
-pub mod checker;
-pub mod coding_rate;
-pub mod contrastive;
-pub mod covariance;
-pub mod cross_correlation;
+pub mod batch;
 pub mod float;
-pub mod golden;
 pub mod kernels;
-pub mod npy;
+pub mod loss;
 pub mod registry;
 pub mod rounding;
+
+pub mod align;
+pub mod barlow_twins;
+pub mod coding_rate;
+pub mod corinfomax;
+pub mod nt_xent;
+pub mod simsiam;
+pub mod uniformity;
 pub mod vicreg;
+
+pub mod checker;
+pub mod golden;
+pub mod npy;

@@ -6,7 +6,7 @@
 use nalgebra::DMatrix;
 use sslproof_losses::checker::{self, Options, Outcome, ReferenceKind, UserNumbers};
 use sslproof_losses::golden::{self, Case};
-use sslproof_losses::registry::{self, LossName, LossSpec, SpecError};
+use sslproof_losses::registry::{self, LossSpec, SpecError};
 use sslproof_losses::rounding::{self, Precision};
 
 fn case(b: usize, d: usize) -> Case {
@@ -27,10 +27,10 @@ fn inputs(spec: &LossSpec, b: usize, d: usize, salt: u64) -> Vec<DMatrix<f64>> {
 }
 
 fn all_specs() -> Vec<LossSpec> {
-    LossName::ALL
+    registry::LOSSES
         .iter()
         .flat_map(|&l| {
-            registry::variants(l)
+            l.variants()
                 .iter()
                 .map(move |v| LossSpec::new(l, Some(v.name), &[]).unwrap())
         })
@@ -70,10 +70,10 @@ fn f64_agrees_with_mpfr_within_the_f64_model() {
 /// Central differences in f64 (h = 10⁻⁵ relative to the entry, error O(h²) ≈ 10⁻¹⁰ plus
 /// rounding ≈ 10⁻¹¹/h): accepted at 10⁻⁵ of the largest gradient entry.
 fn fd_check(spec: &LossSpec, mistake: Option<&str>, xs: &[DMatrix<f64>]) {
-    let out = registry::evaluate(spec, mistake, xs).unwrap();
+    let out = spec.evaluate(mistake, xs).unwrap();
     let what = format!("{} {} {:?}", spec.loss, spec.variant.name, mistake);
     // SimSiam's z1, z2 are detached: their zero gradient is not a derivative.
-    let detached = spec.loss == LossName::Simsiam && mistake != Some("no-stop-gradient");
+    let detached = spec.loss.name() == "simsiam" && mistake != Some("no-stop-gradient");
     for (t, g) in out.grads.iter().enumerate() {
         if detached && t >= 2 {
             assert_eq!(g.amax(), 0.0);
@@ -86,7 +86,7 @@ fn fd_check(spec: &LossSpec, mistake: Option<&str>, xs: &[DMatrix<f64>]) {
                 let at = |delta: f64| {
                     let mut ys = xs.to_vec();
                     ys[t][(i, j)] += delta;
-                    registry::evaluate(spec, mistake, &ys).unwrap().value
+                    spec.evaluate(mistake, &ys).unwrap().value
                 };
                 let fd = (at(h) - at(-h)) / (2.0 * h);
                 assert!(
@@ -104,26 +104,26 @@ fn every_variant_and_every_planted_mistake_has_the_right_gradient() {
     for spec in all_specs() {
         let xs = inputs(&spec, 7, 4, 2);
         fd_check(&spec, None, &xs);
-        for m in registry::mistakes(spec.loss) {
-            if spec.loss == LossName::Simsiam && m.id == "no-stop-gradient" {
+        for m in spec.loss.mistakes() {
+            if spec.loss.name() == "simsiam" && m.id == "no-stop-gradient" {
                 continue; // checked below: the stop-gradient is not a derivative.
             }
             fd_check(&spec, Some(m.id), &xs);
         }
     }
     // Without the stop-gradient, the z gradients are the true derivatives.
-    let spec = LossSpec::new(LossName::Simsiam, None, &[]).unwrap();
+    let spec = LossSpec::named("simsiam", None, &[]).unwrap();
     fd_check(&spec, Some("no-stop-gradient"), &inputs(&spec, 5, 4, 3));
 }
 
 #[test]
 fn nt_xent_solo_learn_with_two_views_is_lightly() {
-    let lightly = LossSpec::new(LossName::NtXent, Some("lightly"), &[("tau".into(), 0.2)]).unwrap();
-    let solo = LossSpec::new(LossName::NtXent, Some("solo-learn"), &[("tau".into(), 0.2)]).unwrap();
+    let lightly = LossSpec::named("nt-xent", Some("lightly"), &[("tau".into(), 0.2)]).unwrap();
+    let solo = LossSpec::named("nt-xent", Some("solo-learn"), &[("tau".into(), 0.2)]).unwrap();
     let xs = inputs(&lightly, 6, 5, 4);
     let (a, b) = (
-        registry::evaluate(&lightly, None, &xs).unwrap(),
-        registry::evaluate(&solo, None, &xs).unwrap(),
+        &lightly.evaluate(None, &xs).unwrap(),
+        &solo.evaluate(None, &xs).unwrap(),
     );
     assert!((a.value - b.value).abs() < 1e-14);
     assert!((&a.grads[0] - &b.grads[0]).amax() < 1e-14);
@@ -131,7 +131,7 @@ fn nt_xent_solo_learn_with_two_views_is_lightly() {
 
 fn f32_user(spec: &LossSpec, mistake: Option<&str>, xs: &[DMatrix<f64>]) -> UserNumbers {
     let xs32: Vec<DMatrix<f32>> = xs.iter().map(|m| m.map(|x| x as f32)).collect();
-    let o = registry::evaluate(spec, mistake, &xs32).unwrap();
+    let o = spec.evaluate(mistake, &xs32).unwrap();
     let ng = spec.grad_count(xs.len());
     UserNumbers {
         value: o.value as f64,
@@ -168,7 +168,7 @@ fn every_common_mistake_is_caught_and_named() {
             spec.variant.name,
             ok.render()
         );
-        for m in registry::mistakes_for(&spec) {
+        for m in spec.mistakes() {
             let user = f32_user(&spec, Some(m.id), &xs);
             let r = checker::check(&spec, &xs, &user, &opts32()).unwrap();
             let text = r.render();
@@ -201,17 +201,17 @@ fn every_common_mistake_is_caught_and_named() {
 /// Numbers from another implementation's convention are named as that variant.
 #[test]
 fn another_variant_is_named() {
-    let official = LossSpec::new(LossName::Vicreg, None, &[]).unwrap();
+    let official = LossSpec::named("vicreg", None, &[]).unwrap();
     let xs = inputs(&official, 32, 12, 6);
     for other in ["paper", "solo-learn"] {
-        let spec = LossSpec::new(LossName::Vicreg, Some(other), &[]).unwrap();
+        let spec = LossSpec::named("vicreg", Some(other), &[]).unwrap();
         let r = checker::check(&official, &xs, &f32_user(&spec, None, &xs), &opts32()).unwrap();
         assert_eq!(r.outcome, Outcome::Disagrees);
         assert_eq!(r.diagnosis[0].kind, "variant", "{}", r.render());
         assert!(r.diagnosis.iter().any(|d| d.id == other), "{}", r.render());
     }
-    let mcr2 = LossSpec::new(LossName::CodingRate, None, &[("eps".into(), 0.2)]).unwrap();
-    let emp = LossSpec::new(LossName::CodingRate, Some("emp-ssl"), &[]).unwrap();
+    let mcr2 = LossSpec::named("coding-rate", None, &[("eps".into(), 0.2)]).unwrap();
+    let emp = LossSpec::named("coding-rate", Some("emp-ssl"), &[]).unwrap();
     let xs = inputs(&mcr2, 32, 12, 7);
     let r = checker::check(&mcr2, &xs, &f32_user(&emp, None, &xs), &opts32()).unwrap();
     assert!(
@@ -227,7 +227,7 @@ fn another_variant_is_named() {
 /// disagreement, not a crash.
 #[test]
 fn the_first_disagreeing_component_is_named() {
-    let spec = LossSpec::new(LossName::Vicreg, None, &[]).unwrap();
+    let spec = LossSpec::named("vicreg", None, &[]).unwrap();
     let xs = inputs(&spec, 32, 12, 8);
     let mut user = f32_user(&spec, None, &xs);
     user.grads.as_mut().unwrap()[1][(3, 7)] *= 1.01;
@@ -249,7 +249,7 @@ fn the_first_disagreeing_component_is_named() {
 /// untrustworthy (CorInfoMax with d > B and ε = 10⁻⁶: the covariance has rank B − 1).
 #[test]
 fn an_untrustworthy_precision_is_said_so() {
-    let spec = LossSpec::new(LossName::Corinfomax, None, &[]).unwrap();
+    let spec = LossSpec::named("corinfomax", None, &[]).unwrap();
     let xs = inputs(&spec, 8, 24, 9);
     let user = f32_user(&spec, None, &xs);
     let r = checker::check(&spec, &xs, &user, &opts32()).unwrap();
@@ -275,7 +275,7 @@ fn an_untrustworthy_precision_is_said_so() {
 
 #[test]
 fn bad_input_is_refused_by_name() {
-    let vic = LossSpec::new(LossName::Vicreg, None, &[]).unwrap();
+    let vic = LossSpec::named("vicreg", None, &[]).unwrap();
     let user = UserNumbers {
         value: 0.0,
         grads: None,
@@ -302,17 +302,17 @@ fn bad_input_is_refused_by_name() {
     };
     let e = checker::check(&vic, &[ok.clone(), ok.clone()], &bad_grads, &o).unwrap_err();
     assert!(e.to_string().contains("2 gradients"), "{e}");
-    let e = LossSpec::new(LossName::Vicreg, Some("lightly"), &[]).unwrap_err();
+    let e = LossSpec::named("vicreg", Some("lightly"), &[]).unwrap_err();
     assert!(
         matches!(e, SpecError::Variant { .. })
             && e.to_string().contains("official, paper, solo-learn")
     );
-    let e = LossSpec::new(LossName::CodingRate, None, &[("epsilon".into(), 0.5)]).unwrap_err();
+    let e = LossSpec::named("coding-rate", None, &[("epsilon".into(), 0.5)]).unwrap_err();
     assert!(e.to_string().contains("its parameters: eps"), "{e}");
-    let e = LossSpec::new(LossName::CodingRate, None, &[("eps".into(), -1.0)]).unwrap_err();
+    let e = LossSpec::named("coding-rate", None, &[("eps".into(), -1.0)]).unwrap_err();
     assert!(e.to_string().contains("must be > 0"), "{e}");
     // An indefinite running covariance (CorInfoMax's state): named, not a panic.
-    let cr = LossSpec::new(LossName::Corinfomax, Some("running"), &[]).unwrap();
+    let cr = LossSpec::named("corinfomax", Some("running"), &[]).unwrap();
     let flat = DMatrix::<f64>::from_element(4, 3, 1.0);
     let mu = DMatrix::<f64>::zeros(1, 3);
     let e = err(

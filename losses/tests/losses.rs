@@ -6,7 +6,7 @@ use rug::Float;
 use sslproof::check::fd::{DEFAULT_STEP_LOG2, fd_tolerance, gradient, worst_entry};
 use sslproof::hp::Mat;
 use sslproof::hp::sample::Sampler;
-use sslproof_losses::covariance::BatchError;
+use sslproof_losses::batch::BatchError;
 use sslproof_losses::{coding_rate, vicreg};
 
 const PREC: u32 = 256;
@@ -54,9 +54,9 @@ fn vicreg_gradients_match_finite_differences_for_every_variant() {
     let (z1, z2) = (batch(1, 6, 3), batch(2, 6, 3));
     let p = vicreg::Params::defaults(PREC);
     for v in [
-        vicreg::Variant::Official,
-        vicreg::Variant::Paper,
-        vicreg::Variant::SoloLearn,
+        vicreg::Convention::Official,
+        vicreg::Convention::Paper,
+        vicreg::Convention::SoloLearn,
     ] {
         let lg = vicreg::loss(&z1, &z2, v, &p).unwrap();
         let f1 = |m: &Mat| vicreg::loss(m, &z2, v, &p).unwrap().value;
@@ -70,13 +70,13 @@ fn vicreg_gradients_match_finite_differences_for_every_variant() {
 fn vicreg_variants_differ_as_documented() {
     let (z1, z2) = (batch(3, 8, 4), batch(4, 8, 4));
     let p = vicreg::Params::defaults(PREC);
-    let off = vicreg::loss(&z1, &z2, vicreg::Variant::Official, &p)
+    let off = vicreg::loss(&z1, &z2, vicreg::Convention::Official, &p)
         .unwrap()
         .value;
-    let solo = vicreg::loss(&z1, &z2, vicreg::Variant::SoloLearn, &p)
+    let solo = vicreg::loss(&z1, &z2, vicreg::Convention::SoloLearn, &p)
         .unwrap()
         .value;
-    let paper = vicreg::loss(&z1, &z2, vicreg::Variant::Paper, &p)
+    let paper = vicreg::loss(&z1, &z2, vicreg::Convention::Paper, &p)
         .unwrap()
         .value;
     let one = Float::with_val(PREC, 1);
@@ -103,9 +103,9 @@ fn coding_rate_gradients_match_finite_differences_in_both_dimensions() {
     for (b, d) in [(7usize, 3usize), (3, 7)] {
         let z = batch(5, b, d);
         for v in [
-            coding_rate::Variant::Mcr2Rate,
-            coding_rate::Variant::SimDinoExpansion,
-            coding_rate::Variant::EmpSsl,
+            coding_rate::Convention::Mcr2Rate,
+            coding_rate::Convention::SimDinoExpansion,
+            coding_rate::Convention::EmpSsl,
         ] {
             let lg = coding_rate::loss(&z, &eps, v).unwrap();
             let f = |m: &Mat| coding_rate::loss(m, &eps, v).unwrap().value;
@@ -167,12 +167,12 @@ fn bad_input_is_named() {
     let a = batch(8, 4, 3);
     let b = batch(9, 5, 3);
     assert!(matches!(
-        vicreg::loss(&a, &b, vicreg::Variant::Official, &p),
+        vicreg::loss(&a, &b, vicreg::Convention::Official, &p),
         Err(BatchError::ViewShapes { .. })
     ));
     let one_row = batch(10, 1, 3);
     assert!(matches!(
-        vicreg::loss(&one_row, &one_row, vicreg::Variant::Official, &p),
+        vicreg::loss(&one_row, &one_row, vicreg::Convention::Official, &p),
         Err(BatchError::TooFewSamples { b: 1 })
     ));
     let mut nan = batch(11, 4, 3);
@@ -180,7 +180,7 @@ fn bad_input_is_named() {
     let err = coding_rate::loss(
         &nan,
         &Float::with_val(PREC, 1),
-        coding_rate::Variant::Mcr2Rate,
+        coding_rate::Convention::Mcr2Rate,
     )
     .unwrap_err();
     assert!(err.to_string().contains("(2, 1)"), "{err}");
@@ -188,7 +188,7 @@ fn bad_input_is_named() {
         coding_rate::loss(
             &Mat::zeros(0, 3, PREC),
             &Float::with_val(PREC, 1),
-            coding_rate::Variant::EmpSsl
+            coding_rate::Convention::EmpSsl
         ),
         Err(BatchError::Empty { .. })
     ));
@@ -196,28 +196,22 @@ fn bad_input_is_named() {
 
 mod contrastive {
     use super::*;
-    use sslproof_losses::contrastive;
+    use sslproof_losses::{align, nt_xent, simsiam, uniformity};
 
     #[test]
     fn nt_xent_gradients_match_finite_differences() {
         let (z1, z2) = (batch(20, 5, 4), batch(21, 5, 4));
         let tau = Float::with_val(PREC, 1) / 2u32;
-        let lg = contrastive::nt_xent(&z1, &z2, &tau).unwrap();
+        let lg = nt_xent::loss(&z1, &z2, &tau).unwrap();
         assert_grad(
             "NT-Xent ∂/∂Z₁",
             &lg.grads[0],
-            &fd_grad(
-                &|m: &Mat| contrastive::nt_xent(m, &z2, &tau).unwrap().value,
-                &z1,
-            ),
+            &fd_grad(&|m: &Mat| nt_xent::loss(m, &z2, &tau).unwrap().value, &z1),
         );
         assert_grad(
             "NT-Xent ∂/∂Z₂",
             &lg.grads[1],
-            &fd_grad(
-                &|m: &Mat| contrastive::nt_xent(&z1, m, &tau).unwrap().value,
-                &z2,
-            ),
+            &fd_grad(&|m: &Mat| nt_xent::loss(&z1, m, &tau).unwrap().value, &z2),
         );
     }
 
@@ -229,12 +223,12 @@ mod contrastive {
         let zs = [batch(24, 4, 3), batch(25, 4, 3), batch(26, 4, 3)];
         let tau = Float::with_val(PREC, 1) / 5u32;
         let views: Vec<&Mat> = zs.iter().collect();
-        let lg = contrastive::nt_xent_views(&views, &tau).unwrap();
+        let lg = nt_xent::loss_views(&views, &tau).unwrap();
         for v in 0..3 {
             let f = |m: &Mat| {
                 let mut vs: Vec<&Mat> = zs.iter().collect();
                 vs[v] = m;
-                contrastive::nt_xent_views(&vs, &tau).unwrap().value
+                nt_xent::loss_views(&vs, &tau).unwrap().value
             };
             assert_grad(
                 &format!("NT-Xent, 3 views, ∂/∂Z{}", v + 1),
@@ -244,10 +238,10 @@ mod contrastive {
         }
         let ones = [batch(27, 1, 3), batch(28, 1, 3), batch(29, 1, 3)];
         let vs: Vec<&Mat> = ones.iter().collect();
-        assert_eq!(contrastive::nt_xent_views(&vs, &tau).unwrap().value, 0);
+        assert_eq!(nt_xent::loss_views(&vs, &tau).unwrap().value, 0);
         // Two views: the same as lightly's form.
-        let two = contrastive::nt_xent_views(&[&zs[0], &zs[1]], &tau).unwrap();
-        let lightly = contrastive::nt_xent(&zs[0], &zs[1], &tau).unwrap();
+        let two = nt_xent::loss_views(&[&zs[0], &zs[1]], &tau).unwrap();
+        let lightly = nt_xent::loss(&zs[0], &zs[1], &tau).unwrap();
         assert_eq!(two.value, lightly.value);
     }
 
@@ -280,7 +274,7 @@ mod contrastive {
             total += inner.ln();
         }
         let expect = total / 4u32;
-        let got = contrastive::nt_xent(&z1, &z2, &tau).unwrap().value;
+        let got = nt_xent::loss(&z1, &z2, &tau).unwrap().value;
         assert!(
             sslproof::tolerance::Tol::scalar(PREC)
                 .accepts(&Float::with_val(PREC, &got - &expect), &expect),
@@ -298,12 +292,12 @@ mod contrastive {
             batch(26, 4, 3),
             batch(27, 4, 3),
         );
-        let lg = contrastive::simsiam(&p1, &p2, &z1, &z2).unwrap();
+        let lg = simsiam::loss(&p1, &p2, &z1, &z2).unwrap();
         assert_grad(
             "SimSiam ∂/∂p₁",
             &lg.grads[0],
             &fd_grad(
-                &|m: &Mat| contrastive::simsiam(m, &p2, &z1, &z2).unwrap().value,
+                &|m: &Mat| simsiam::loss(m, &p2, &z1, &z2).unwrap().value,
                 &p1,
             ),
         );
@@ -311,13 +305,13 @@ mod contrastive {
             "SimSiam ∂/∂p₂",
             &lg.grads[1],
             &fd_grad(
-                &|m: &Mat| contrastive::simsiam(&p1, m, &z1, &z2).unwrap().value,
+                &|m: &Mat| simsiam::loss(&p1, m, &z1, &z2).unwrap().value,
                 &p2,
             ),
         );
         assert!(lg.grads[2].max_abs().is_zero() && lg.grads[3].max_abs().is_zero());
         let fd_z2 = fd_grad(
-            &|m: &Mat| contrastive::simsiam(&p1, &p2, &z1, m).unwrap().value,
+            &|m: &Mat| simsiam::loss(&p1, &p2, &z1, m).unwrap().value,
             &z2,
         );
         assert!(
@@ -329,24 +323,24 @@ mod contrastive {
     #[test]
     fn wang_isola_gradients_match_finite_differences() {
         let (x, y) = (batch(28, 5, 3), batch(29, 5, 3));
-        let lg = contrastive::align(&x, &y, 2).unwrap();
+        let lg = align::loss(&x, &y, 2).unwrap();
         assert_grad(
             "align α = 2",
             &lg.grads[0],
-            &fd_grad(&|m: &Mat| contrastive::align(m, &y, 2).unwrap().value, &x),
+            &fd_grad(&|m: &Mat| align::loss(m, &y, 2).unwrap().value, &x),
         );
-        let lg3 = contrastive::align(&x, &y, 3).unwrap();
+        let lg3 = align::loss(&x, &y, 3).unwrap();
         assert_grad(
             "align α = 3 ∂/∂y",
             &lg3.grads[1],
-            &fd_grad(&|m: &Mat| contrastive::align(&x, m, 3).unwrap().value, &y),
+            &fd_grad(&|m: &Mat| align::loss(&x, m, 3).unwrap().value, &y),
         );
         let t = Float::with_val(PREC, 2);
-        let lu = contrastive::uniformity(&x, &t).unwrap();
+        let lu = uniformity::loss(&x, &t).unwrap();
         assert_grad(
             "uniformity t = 2",
             &lu.grads[0],
-            &fd_grad(&|m: &Mat| contrastive::uniformity(m, &t).unwrap().value, &x),
+            &fd_grad(&|m: &Mat| uniformity::loss(m, &t).unwrap().value, &x),
         );
     }
 
@@ -354,15 +348,15 @@ mod contrastive {
     fn contrastive_bad_input() {
         let tau = Float::with_val(PREC, 1);
         assert!(matches!(
-            contrastive::nt_xent(&batch(1, 1, 3), &batch(2, 1, 3), &tau),
+            nt_xent::loss(&batch(1, 1, 3), &batch(2, 1, 3), &tau),
             Err(BatchError::TooFewSamples { b: 1 })
         ));
         assert!(matches!(
-            contrastive::nt_xent(&batch(1, 3, 3), &batch(2, 3, 2), &tau),
+            nt_xent::loss(&batch(1, 3, 3), &batch(2, 3, 2), &tau),
             Err(BatchError::ViewShapes { .. })
         ));
         assert!(matches!(
-            contrastive::uniformity(&batch(1, 1, 3), &tau),
+            uniformity::loss(&batch(1, 1, 3), &tau),
             Err(BatchError::TooFewSamples { b: 1 })
         ));
     }
@@ -370,8 +364,9 @@ mod contrastive {
 
 mod cross_correlation {
     use super::*;
-    use sslproof_losses::covariance::{Centring, Divisor, covariance};
-    use sslproof_losses::cross_correlation::{RunningState, barlow_twins, corinfomax};
+    use sslproof_losses::barlow_twins;
+    use sslproof_losses::batch::{Centring, Divisor, covariance};
+    use sslproof_losses::corinfomax::{self, RunningState};
 
     fn lambda() -> Float {
         Float::with_val(PREC, 51) / 10_000u32
@@ -381,12 +376,12 @@ mod cross_correlation {
     fn barlow_twins_gradients_match_finite_differences() {
         let (z1, z2) = (batch(30, 6, 3), batch(31, 6, 3));
         let eps = Float::with_val(PREC, 1) / 100_000u32;
-        let lg = barlow_twins(&z1, &z2, &lambda(), &eps).unwrap();
+        let lg = barlow_twins::loss(&z1, &z2, &lambda(), &eps).unwrap();
         assert_grad(
             "BT ∂/∂Z₁",
             &lg.grads[0],
             &fd_grad(
-                &|m: &Mat| barlow_twins(m, &z2, &lambda(), &eps).unwrap().value,
+                &|m: &Mat| barlow_twins::loss(m, &z2, &lambda(), &eps).unwrap().value,
                 &z1,
             ),
         );
@@ -394,7 +389,7 @@ mod cross_correlation {
             "BT ∂/∂Z₂",
             &lg.grads[1],
             &fd_grad(
-                &|m: &Mat| barlow_twins(&z1, m, &lambda(), &eps).unwrap().value,
+                &|m: &Mat| barlow_twins::loss(&z1, m, &lambda(), &eps).unwrap().value,
                 &z2,
             ),
         );
@@ -426,7 +421,7 @@ mod cross_correlation {
                 };
             }
         }
-        let got = barlow_twins(&z1, &z2, &lambda(), &Float::new(PREC))
+        let got = barlow_twins::loss(&z1, &z2, &lambda(), &Float::new(PREC))
             .unwrap()
             .value;
         assert!(
@@ -463,9 +458,9 @@ mod cross_correlation {
         let eps = Float::with_val(PREC, 1) / 1_000_000u32;
         let (s1, s2) = (state(1), state(2));
         for st in [None, Some((&s1, &s2))] {
-            let lg = corinfomax(&z1, &z2, &alpha, &eps, st).unwrap();
-            let f1 = |m: &Mat| corinfomax(m, &z2, &alpha, &eps, st).unwrap().value;
-            let f2 = |m: &Mat| corinfomax(&z1, m, &alpha, &eps, st).unwrap().value;
+            let lg = corinfomax::loss(&z1, &z2, &alpha, &eps, st).unwrap();
+            let f1 = |m: &Mat| corinfomax::loss(m, &z2, &alpha, &eps, st).unwrap().value;
+            let f2 = |m: &Mat| corinfomax::loss(&z1, m, &alpha, &eps, st).unwrap().value;
             assert_grad(
                 &format!("CorInfoMax ∂/∂Z₁, running = {}", st.is_some()),
                 &lg.grads[0],
@@ -490,8 +485,10 @@ mod cross_correlation {
             s.la_mu = Float::new(PREC);
             s.la_r = Float::new(PREC);
         }
-        let a = corinfomax(&z1, &z2, &alpha, &eps, None).unwrap().value;
-        let b = corinfomax(&z1, &z2, &alpha, &eps, Some((&s1, &s2)))
+        let a = corinfomax::loss(&z1, &z2, &alpha, &eps, None)
+            .unwrap()
+            .value;
+        let b = corinfomax::loss(&z1, &z2, &alpha, &eps, Some((&s1, &s2)))
             .unwrap()
             .value;
         assert!(
@@ -499,4 +496,28 @@ mod cross_correlation {
                 .accepts(&Float::with_val(PREC, &a - &b), &a)
         );
     }
+}
+
+#[test]
+fn covariance_rejects_bad_batches() {
+    use sslproof::hp::LinalgError;
+    use sslproof_losses::batch::*;
+    let p = 64;
+    assert!(matches!(
+        covariance(&Mat::zeros(0, 3, p), Centring::Centred, Divisor::B),
+        Err(BatchError::Empty { .. })
+    ));
+    assert!(matches!(
+        covariance(&Mat::zeros(1, 3, p), Centring::Centred, Divisor::BMinusOne),
+        Err(BatchError::TooFewSamples { b: 1 })
+    ));
+    let mut z = Mat::zeros(3, 2, p);
+    *z.at_mut(1, 1) = Float::with_val(p, f64::INFINITY);
+    assert!(matches!(
+        covariance(&z, Centring::Centred, Divisor::B),
+        Err(BatchError::Linalg(LinalgError::NonFinite {
+            row: 1,
+            col: 1
+        }))
+    ));
 }

@@ -1,8 +1,16 @@
-//! Batch covariances, in every convention the implementations use.
+//! What every loss shares on the MPFR side: the batch errors, the covariance in every convention
+//! the implementations use, and a loss value with its gradients.
 
 use rug::Float;
 
 use sslproof::hp::{LinalgError, Mat};
+
+/// A loss value with its gradient with respect to each input (MPFR).
+#[derive(Clone, Debug)]
+pub struct LossAndGrad {
+    pub value: Float,
+    pub grads: Vec<Mat>,
+}
 
 /// The divisor of a batch covariance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -84,4 +92,51 @@ pub fn covariance(z: &Mat, centring: Centring, divisor: Divisor) -> Result<Mat, 
     let inv = Float::with_val(prec, 1) / (div as u64);
     c = c.scale(&inv);
     Ok(c)
+}
+
+/// The column means of `z`.
+pub fn column_means(z: &Mat) -> Vec<Float> {
+    let (b, prec) = (z.rows(), z.prec());
+    (0..z.cols())
+        .map(|j| (0..b).fold(Float::new(prec), |a, i| a + z.at(i, j)) / b as u64)
+        .collect()
+}
+
+/// Two views of the same non-empty shape, all entries finite.
+pub fn check_views(a: &Mat, b: &Mat) -> Result<(), BatchError> {
+    require_same_shape(a, b)?;
+    if a.rows() == 0 || a.cols() == 0 {
+        return Err(BatchError::Empty {
+            b: a.rows(),
+            d: a.cols(),
+        });
+    }
+    a.require_finite()?;
+    b.require_finite()?;
+    Ok(())
+}
+
+/// Row `i` of `m`.
+pub fn row(m: &Mat, i: usize) -> Vec<Float> {
+    (0..m.cols()).map(|j| m.at(i, j).clone()).collect()
+}
+
+/// `a · b`.
+pub fn dot(a: &[Float], b: &[Float]) -> Float {
+    let prec = a[0].prec();
+    a.iter().zip(b).fold(Float::new(prec), |s, (x, y)| {
+        s + Float::with_val(prec, x * y)
+    })
+}
+
+/// `(I − uuᵀ) g / ‖z‖`: a gradient with respect to `u = z/‖z‖` carried back to `z` (D1).
+pub fn through_normalisation(z: &[Float], g: &[Float]) -> Vec<Float> {
+    let prec = z[0].prec();
+    let n = dot(z, z).sqrt();
+    let u: Vec<Float> = z.iter().map(|x| Float::with_val(prec, x / &n)).collect();
+    let ug = dot(&u, g);
+    u.iter()
+        .zip(g)
+        .map(|(ui, gi)| Float::with_val(prec, gi - Float::with_val(prec, ui * &ug)) / &n)
+        .collect()
 }

@@ -1,0 +1,385 @@
+//! # NT-Xent / InfoNCE (SimCLR; lightly, solo-learn)
+//!
+//! SimCLR's normalised-temperature cross-entropy: every row's positive is its partner in the
+//! other view(s), the negatives every other row; lightly's `NTXentLoss` and solo-learn's
+//! multi-view `simclr_loss_func` (reference-implementations.md §1.6).
+//!
+//! This module holds the loss whole: the MPFR form with its gradients, the float form with its
+//! convention knobs, the variants and common mistakes, and the rounding-model magnitudes.
+
+use nalgebra::DMatrix;
+use rug::Float;
+use sslproof::hp::Mat;
+
+use crate::batch::{BatchError, LossAndGrad, check_views, dot, row, through_normalisation};
+use crate::float::{Out, Real, k, require_batch};
+use crate::kernels::gram_nt;
+use crate::loss::{Loss, Mistake, Range, Variant, float_evaluations, param};
+use crate::registry::LossSpec;
+use crate::rounding::{Magnitudes, Mode, row_norms};
+use sslproof::hp::LinalgError;
+
+// ---------------------------------------------------------------------------------------------
+// MPFR
+// ---------------------------------------------------------------------------------------------
+
+/// NT-Xent as in lightly's `NTXentLoss` (no memory bank): both views L2-normalised, `2B` rows,
+/// each row's positive is its partner in the other view, its negatives the other `2B − 2` rows
+/// (self excluded), mean cross-entropy over the `2B` rows. Default `τ = 0.5`.
+pub fn loss(z1: &Mat, z2: &Mat, tau: &Float) -> Result<LossAndGrad, BatchError> {
+    loss_views(&[z1, z2], tau)
+}
+
+/// NT-Xent over `V ≥ 2` views (solo-learn's `simclr_loss_func`): the positives of a row are the
+/// rows with the same index in the other views, **summed inside the log**:
+/// `L = mean_k [log Σ_{j≠k} e^{s_kj} − log Σ_{p∈P(k)} e^{s_kp}]`, `s = cos/τ`. For two views this
+/// is [`loss`]. Gradients for every view.
+pub fn loss_views(views: &[&Mat], tau: &Float) -> Result<LossAndGrad, BatchError> {
+    if views.len() < 2 {
+        return Err(BatchError::Empty { b: 0, d: 0 });
+    }
+    for v in &views[1..] {
+        check_views(views[0], v)?;
+    }
+    check_views(views[0], views[0])?;
+    let (b, d, prec) = (views[0].rows(), views[0].cols(), views[0].prec());
+    if b < 2 && views.len() == 2 {
+        return Err(BatchError::TooFewSamples { b });
+    }
+    let raw: Vec<Vec<Float>> = views
+        .iter()
+        .flat_map(|v| (0..b).map(move |i| row(v, i)))
+        .collect();
+    let u: Vec<Vec<Float>> = raw
+        .iter()
+        .map(|z| {
+            let n = dot(z, z).sqrt();
+            z.iter().map(|x| Float::with_val(prec, x / &n)).collect()
+        })
+        .collect();
+    let n = raw.len();
+    let is_pos = |k: usize, j: usize| j != k && j % b == k % b;
+    // ∂L/∂s_kj = (q_kj − w_kj)/N: q the softmax over j ≠ k, w the softmax over the positives.
+    let mut g = vec![vec![Float::new(prec); n]; n];
+    let mut value = Float::new(prec);
+    for k in 0..n {
+        let logits: Vec<Float> = (0..n).map(|j| dot(&u[k], &u[j]) / tau).collect();
+        let m = (0..n).filter(|&j| j != k).map(|j| logits[j].clone()).fold(
+            Float::with_val(prec, f64::NEG_INFINITY),
+            |a, x| {
+                if x > a { x } else { a }
+            },
+        );
+        let e: Vec<Float> = (0..n)
+            .map(|j| Float::with_val(prec, &logits[j] - &m).exp())
+            .collect();
+        let zd = (0..n)
+            .filter(|&j| j != k)
+            .fold(Float::new(prec), |s, j| s + &e[j]);
+        let zp = (0..n)
+            .filter(|&j| is_pos(k, j))
+            .fold(Float::new(prec), |s, j| s + &e[j]);
+        value += Float::with_val(prec, zd.ln_ref()) - Float::with_val(prec, zp.ln_ref());
+        for j in (0..n).filter(|&j| j != k) {
+            let q = Float::with_val(prec, &e[j] / &zd);
+            let w = if is_pos(k, j) {
+                Float::with_val(prec, &e[j] / &zp)
+            } else {
+                Float::new(prec)
+            };
+            g[k][j] = (q - w) / n as u64;
+        }
+    }
+    value /= n as u64;
+    // s = UUᵀ/τ ⇒ ∂L/∂u_k = (1/τ) Σ_j (G_kj + G_jk) u_j.
+    let grads_u: Vec<Vec<Float>> = (0..n)
+        .map(|k| {
+            (0..d)
+                .map(|c| {
+                    let mut s = Float::new(prec);
+                    for j in (0..n).filter(|&j| j != k) {
+                        let w = Float::with_val(prec, &g[k][j] + &g[j][k]);
+                        s += Float::with_val(prec, &w * &u[j][c]);
+                    }
+                    s / tau
+                })
+                .collect()
+        })
+        .collect();
+    let gz: Vec<Vec<Float>> = (0..n)
+        .map(|k| through_normalisation(&raw[k], &grads_u[k]))
+        .collect();
+    Ok(LossAndGrad {
+        value,
+        grads: (0..views.len())
+            .map(|v| Mat::from_fn(b, d, prec, |i, j| gz[v * b + i][j].clone()))
+            .collect(),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Float
+// ---------------------------------------------------------------------------------------------
+
+/// NT-Xent's conventions (reference-implementations.md §1.6).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Knobs {
+    pub tau: f64,
+    /// L2-normalise the rows first.
+    pub normalise: bool,
+    /// Keep `exp(s_kk/τ)` in the denominator (a mistake: every implementation masks it).
+    pub self_in_denominator: bool,
+    /// Keep the positives in the denominator (every implementation does; `false` is the
+    /// decoupled form).
+    pub positive_in_denominator: bool,
+    pub sign: f64,
+}
+
+/// NT-Xent over `V ≥ 2` views `B × d` (solo-learn's multi-positive form: the positives of a row
+/// are the rows with the same index in the other views, summed inside the log; for `V = 2` this is
+/// lightly's `NTXentLoss`): `L = mean_k [−log Σ_{p∈P(k)} e^{s_kp} + log Σ_{j∈D(k)} e^{s_kj}]`,
+/// `s = UUᵀ/τ`, `D(k)` every row but `k`.
+pub fn float<T: Real>(views: &[DMatrix<T>], kn: &Knobs) -> Result<Out<T>, BatchError> {
+    let nv = views.len();
+    if nv < 2 {
+        return Err(BatchError::Empty { b: 0, d: 0 });
+    }
+    let (b, d) = require_batch(&views[0], 1)?;
+    for v in views.iter().skip(1) {
+        if v.shape() != (b, d) {
+            return Err(BatchError::ViewShapes {
+                a: (b, d),
+                b: v.shape(),
+            });
+        }
+        require_batch(v, 1)?;
+    }
+    if nv == 2 && b < 2 && !kn.self_in_denominator {
+        // One pair: the denominator would hold the positive alone.
+        return Err(BatchError::TooFewSamples { b });
+    }
+    let n = nv * b;
+    let mut raw = DMatrix::zeros(n, d);
+    for (v, z) in views.iter().enumerate() {
+        raw.rows_mut(v * b, b).copy_from(z);
+    }
+    let norms: Vec<T> = (0..n).map(|i| raw.row(i).norm()).collect();
+    if kn.normalise {
+        if let Some(i) = norms.iter().position(|x| *x == T::zero()) {
+            return Err(BatchError::Linalg(LinalgError::Singular { col: i }));
+        }
+    }
+    let u = if kn.normalise {
+        let mut u = raw.clone();
+        for (i, ni) in norms.iter().enumerate() {
+            u.row_mut(i).scale_mut(T::one() / *ni);
+        }
+        u
+    } else {
+        raw.clone()
+    };
+    let tau: T = k(kn.tau);
+    let s = gram_nt(&u) / tau;
+    let nn: T = k(n as f64);
+    let mut value = T::zero();
+    let mut gs = DMatrix::zeros(n, n);
+    for kk in 0..n {
+        let pos = |j: usize| j != kk && j % b == kk % b;
+        let den = |j: usize| {
+            (j != kk || kn.self_in_denominator) && (kn.positive_in_denominator || !pos(j))
+        };
+        let m = (0..n)
+            .filter(|&j| den(j) || pos(j))
+            .fold(T::min_value().unwrap(), |a, j| a.max(s[(kk, j)]));
+        let (mut zp, mut zd) = (T::zero(), T::zero());
+        for j in 0..n {
+            let e = (s[(kk, j)] - m).exp();
+            if pos(j) {
+                zp += e;
+            }
+            if den(j) {
+                zd += e;
+            }
+        }
+        value += zd.ln() - zp.ln();
+        for j in 0..n {
+            let e = (s[(kk, j)] - m).exp();
+            let q = if den(j) { e / zd } else { T::zero() };
+            let w = if pos(j) { e / zp } else { T::zero() };
+            gs[(kk, j)] = (q - w) / nn;
+        }
+    }
+    // s = UUᵀ/τ ⇒ ∂L/∂U = (G + Gᵀ)U/τ.
+    let gu = (&gs + gs.transpose()) * &u / tau;
+    let gz = if kn.normalise {
+        // (I − u uᵀ) g/‖z‖ per row (D1).
+        let mut gz = gu.clone();
+        for i in 0..n {
+            let ug = u.row(i).dot(&gu.row(i));
+            let r = (gu.row(i) - u.row(i) * ug) / norms[i];
+            gz.row_mut(i).copy_from(&r);
+        }
+        gz
+    } else {
+        gu
+    };
+    Ok(Out {
+        value: value / nn,
+        grads: (0..nv).map(|v| gz.rows(v * b, b).into_owned()).collect(),
+    }
+    .scaled(k(kn.sign)))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Variants, mistakes, rounding magnitudes
+// ---------------------------------------------------------------------------------------------
+
+static VARIANTS: &[Variant] = &[
+    Variant {
+        name: "lightly",
+        source: "lightly NTXentLoss (no memory bank): SimCLR, 2B rows, positive in the denominator, self masked",
+        formula: "mean_k −log[e^{s_k,pos} / Σ_{j≠k} e^{s_kj}], s = cos/τ",
+        params: &[param("tau", 0.5, Range::Positive)],
+    },
+    Variant {
+        name: "solo-learn",
+        source: "solo-learn simclr_loss_func: any number of views, all positives summed inside the log",
+        formula: "mean_k −log[Σ_pos e^{s} / Σ_{j≠k} e^{s_kj}]; identical to lightly for two views",
+        params: &[param("tau", 0.1, Range::Positive)],
+    },
+];
+
+static MISTAKES: &[Mistake] = &[
+    Mistake {
+        id: "self-in-denominator",
+        says: "self-similarity e^{s_kk} left in the denominator (not masked)",
+    },
+    Mistake {
+        id: "positive-not-in-denominator",
+        says: "the positive left out of the denominator (decoupled contrastive loss)",
+    },
+    Mistake {
+        id: "unnormalised",
+        says: "the features not L2-normalised before the dot products",
+    },
+    Mistake {
+        id: "sign",
+        says: "the sign of the loss flipped",
+    },
+];
+
+/// NT-Xent in the spec's convention, or with a mistake planted, in `T`.
+fn evaluate<T: Real>(
+    spec: &LossSpec,
+    mistake: Option<&str>,
+    inputs: &[DMatrix<T>],
+) -> Result<Out<T>, BatchError> {
+    let is = |id: &str| mistake == Some(id);
+    let kn = Knobs {
+        tau: spec.p("tau"),
+        normalise: !is("unnormalised"),
+        self_in_denominator: is("self-in-denominator"),
+        positive_in_denominator: !is("positive-not-in-denominator"),
+        sign: if is("sign") { -1.0 } else { 1.0 },
+    };
+    float(inputs, &kn)
+}
+
+/// NT-Xent (the registry's entry).
+pub struct NtXent;
+
+/// The registry's NT-Xent.
+pub static NT_XENT: NtXent = NtXent;
+
+impl Loss for NtXent {
+    fn name(&self) -> &'static str {
+        "nt-xent"
+    }
+
+    fn variants(&self) -> &'static [Variant] {
+        VARIANTS
+    }
+
+    fn mistakes(&self) -> &'static [Mistake] {
+        MISTAKES
+    }
+
+    /// solo-learn's variant takes one input per view, two or more.
+    fn input_names(&self, variant: &Variant, n: usize) -> Vec<String> {
+        if self.variable_views(variant) {
+            (1..=n.max(2)).map(|i| format!("z{i}")).collect()
+        } else {
+            vec!["z1".into(), "z2".into()]
+        }
+    }
+
+    fn variable_views(&self, variant: &Variant) -> bool {
+        variant.name == "solo-learn"
+    }
+
+    fn golden_views(&self, variant: &Variant) -> usize {
+        if self.variable_views(variant) { 3 } else { 2 }
+    }
+
+    float_evaluations!();
+
+    fn evaluate_hp(
+        &self,
+        spec: &LossSpec,
+        inputs: &[Mat],
+        prec: u32,
+    ) -> Option<Result<LossAndGrad, BatchError>> {
+        let views: Vec<&Mat> = inputs.iter().collect();
+        Some(loss_views(&views, &spec.p_hp("tau", prec)))
+    }
+
+    fn hp_work(&self, _spec: &LossSpec, b: usize, d: usize, n: usize) -> f64 {
+        3.0 * (n as f64 * b as f64).powi(2) * d as f64
+    }
+
+    fn magnitudes(
+        &self,
+        spec: &LossSpec,
+        inputs: &[DMatrix<f64>],
+        out: &Out<f64>,
+        mode: Mode,
+    ) -> Magnitudes {
+        let (b, d) = inputs[0].shape();
+        let _ = mode;
+        let (value, grads) = {
+            let tau = spec.p("tau");
+            let nv = inputs.len();
+            let rows = nv * b;
+            let mut u = DMatrix::zeros(rows, d);
+            for (v, z) in inputs.iter().enumerate() {
+                u.rows_mut(v * b, b).copy_from(z);
+            }
+            let norms = row_norms(&u);
+            for (i, ni) in norms.iter().enumerate() {
+                if *ni > 0.0 {
+                    u.row_mut(i).scale_mut(1.0 / ni);
+                }
+            }
+            // Logits |s| ≤ 1/τ; each errs by u/τ; Σ_kj |∂L/∂s_kj| ≤ 2; the softmax weights err
+            // relatively by the logit error, so the gradient by (1 + 2/τ) of its abs twin;
+            // (|G| + |G|ᵀ)|U| ≤ (4/N)·max|u| entrywise (each row of |G| sums to at most 2/N).
+            let value = 2.0 / tau + out.value.abs() + 1.0 / tau;
+            let g_abs = u.amax() * 4.0 / (rows as f64 * tau);
+            let grads = (0..nv)
+                .map(|v| {
+                    let nmin = norms[v * b..(v + 1) * b]
+                        .iter()
+                        .copied()
+                        .fold(f64::INFINITY, f64::min);
+                    g_abs * (1.0 + 2.0 / tau) * 2.0 / nmin
+                })
+                .collect();
+            (value, grads)
+        };
+        Magnitudes {
+            value,
+            grads,
+            ..Magnitudes::default()
+        }
+    }
+}

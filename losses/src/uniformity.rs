@@ -1,0 +1,254 @@
+//! # Uniformity (Wang & Isola, ICML 2020)
+//!
+//! Official code (`SsnL/align_uniform`, `uniform_loss`): `log mean_{i<j} exp(−t‖x_i − x_j‖²)`
+//! over the pairs `i < j` (`pdist`), `t = 2`; lightly's `HypersphereLoss` uses `t = 1`
+//! (reference-implementations.md §3.1).
+//!
+//! This module holds the loss whole: the MPFR form with its gradients, the float form with its
+//! convention knobs, the variants and common mistakes, and the rounding-model magnitudes.
+
+use nalgebra::DMatrix;
+use rug::Float;
+use sslproof::hp::Mat;
+
+use crate::batch::{BatchError, LossAndGrad, dot};
+use crate::float::{Out, Real, k, require_batch};
+use crate::loss::{Loss, Mistake, Range, Variant, float_evaluations, param};
+use crate::registry::LossSpec;
+use crate::rounding::{Magnitudes, Mode};
+
+// ---------------------------------------------------------------------------------------------
+// MPFR
+// ---------------------------------------------------------------------------------------------
+
+/// Wang & Isola's uniformity `log mean_{i<j} exp(−t‖x_i − x_j‖²)` (official default `t = 2`;
+/// `pdist` uses pairs `i < j` only), gradient for `x`.
+pub fn loss(x: &Mat, t: &Float) -> Result<LossAndGrad, BatchError> {
+    let (b, d, prec) = (x.rows(), x.cols(), x.prec());
+    if b < 2 {
+        return Err(BatchError::TooFewSamples { b });
+    }
+    x.require_finite()?;
+    let mut weights = Vec::new();
+    let mut total = Float::new(prec);
+    for i in 0..b {
+        for j in (i + 1)..b {
+            let r: Vec<Float> = (0..d)
+                .map(|c| Float::with_val(prec, x.at(i, c) - x.at(j, c)))
+                .collect();
+            let w = (-Float::with_val(prec, t * dot(&r, &r))).exp();
+            total += &w;
+            weights.push((i, j, w, r));
+        }
+    }
+    let pairs = weights.len() as u64;
+    let value = Float::with_val(prec, &total / pairs).ln();
+    // ∂/∂x_i of log Σ w = Σ_pairs (w/Σw)(−2t)(x_i − x_j), opposite sign for x_j.
+    let mut g = Mat::zeros(b, d, prec);
+    for (i, j, w, r) in &weights {
+        let coef = Float::with_val(prec, w / &total) * Float::with_val(prec, t * -2i32);
+        for c in 0..d {
+            let v = Float::with_val(prec, &coef * &r[c]);
+            *g.at_mut(*i, c) += &v;
+            *g.at_mut(*j, c) -= &v;
+        }
+    }
+    Ok(LossAndGrad {
+        value,
+        grads: vec![g],
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Float
+// ---------------------------------------------------------------------------------------------
+/// Wang & Isola's uniformity (reference-implementations.md §3.1).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Knobs {
+    /// `t` (official 2, lightly 1).
+    pub t: f64,
+    /// Average over all `B²` ordered pairs, the `B` pairs `(i, i)` included (a mistake: `pdist`
+    /// takes `i < j`).
+    pub include_self: bool,
+    /// `exp(−t‖·‖²)`; `false`: the distance unsquared.
+    pub squared: bool,
+}
+
+/// `log mean_{i<j} exp(−t‖x_i − x_j‖²)`, gradient for `x`.
+pub fn float<T: Real>(x: &DMatrix<T>, kn: &Knobs) -> Result<Out<T>, BatchError> {
+    let (b, d) = require_batch(x, 2)?;
+    let t: T = k(kn.t);
+    let mut pairs = Vec::with_capacity(b * (b - 1) / 2);
+    // log-mean-exp with the largest exponent taken out (the exponents are ≤ 0).
+    let mut m = T::min_value().unwrap();
+    for i in 0..b {
+        for j in (i + 1)..b {
+            let r = x.row(i) - x.row(j);
+            let n = r.norm();
+            let e = -t * if kn.squared { n * n } else { n };
+            m = m.max(e);
+            pairs.push((i, j, e, n, r));
+        }
+    }
+    if kn.include_self {
+        m = m.max(T::zero());
+    }
+    let mult: T = k(if kn.include_self { 2.0 } else { 1.0 });
+    let mut total = pairs.iter().fold(T::zero(), |s, p| s + (p.2 - m).exp()) * mult;
+    if kn.include_self {
+        total += (-m).exp() * k::<T>(b as f64);
+    }
+    let count: T = k(if kn.include_self {
+        (b * b) as f64
+    } else {
+        (b * (b - 1) / 2) as f64
+    });
+    let value = (total / count).ln() + m;
+    let mut g = DMatrix::zeros(b, d);
+    for (i, j, e, n, r) in &pairs {
+        let w = (*e - m).exp() * mult / total;
+        let coef = if kn.squared {
+            -t * k::<T>(2.0)
+        } else if *n > T::zero() {
+            -t / *n
+        } else {
+            T::zero()
+        };
+        let v = r * (w * coef);
+        let gi = g.row(*i) + &v;
+        g.row_mut(*i).copy_from(&gi);
+        let gj = g.row(*j) - &v;
+        g.row_mut(*j).copy_from(&gj);
+    }
+    Ok(Out {
+        value,
+        grads: vec![g],
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Variants, mistakes, rounding magnitudes
+// ---------------------------------------------------------------------------------------------
+
+static VARIANTS: &[Variant] = &[
+    Variant {
+        name: "official",
+        source: "SsnL/align_uniform uniform_loss (pdist: pairs i < j)",
+        formula: "log mean_{i<j} exp(−t‖x_i − x_j‖²)",
+        params: &[param("t", 2.0, Range::Positive)],
+    },
+    Variant {
+        name: "lightly",
+        source: "lightly HypersphereLoss's uniformity term (per view)",
+        formula: "as official with t = 1",
+        params: &[param("t", 1.0, Range::Positive)],
+    },
+];
+
+static MISTAKES: &[Mistake] = &[
+    Mistake {
+        id: "include-self",
+        says: "the pairs (i, i) included: mean over all n² pairs instead of i < j",
+    },
+    Mistake {
+        id: "unsquared",
+        says: "exp(−t‖x_i − x_j‖) instead of exp(−t‖x_i − x_j‖²)",
+    },
+];
+
+/// Uniformity in the spec's convention, or with a mistake planted, in `T`.
+fn evaluate<T: Real>(
+    spec: &LossSpec,
+    mistake: Option<&str>,
+    inputs: &[DMatrix<T>],
+) -> Result<Out<T>, BatchError> {
+    let is = |id: &str| mistake == Some(id);
+    let kn = Knobs {
+        t: spec.p("t"),
+        include_self: is("include-self"),
+        squared: !is("unsquared"),
+    };
+    float(&inputs[0], &kn)
+}
+
+/// Wang & Isola's uniformity (the registry's entry).
+pub struct Uniformity;
+
+/// The registry's uniformity.
+pub static UNIFORMITY: Uniformity = Uniformity;
+
+impl Loss for Uniformity {
+    fn name(&self) -> &'static str {
+        "uniformity"
+    }
+
+    fn variants(&self) -> &'static [Variant] {
+        VARIANTS
+    }
+
+    fn mistakes(&self) -> &'static [Mistake] {
+        MISTAKES
+    }
+
+    fn input_names(&self, _variant: &Variant, _n: usize) -> Vec<String> {
+        vec!["z".into()]
+    }
+
+    float_evaluations!();
+
+    fn evaluate_hp(
+        &self,
+        spec: &LossSpec,
+        inputs: &[Mat],
+        prec: u32,
+    ) -> Option<Result<LossAndGrad, BatchError>> {
+        Some(loss(&inputs[0], &spec.p_hp("t", prec)))
+    }
+
+    fn hp_work(&self, _spec: &LossSpec, b: usize, d: usize, _n: usize) -> f64 {
+        (b * b) as f64 * d as f64
+    }
+
+    fn unit_rows(&self) -> bool {
+        true
+    }
+
+    /// Cosine similarities, norms, `pdist`: no matrix product (float32 under autocast), so no
+    /// operand-rounding part.
+    fn magnitudes(
+        &self,
+        spec: &LossSpec,
+        inputs: &[DMatrix<f64>],
+        out: &Out<f64>,
+        mode: Mode,
+    ) -> Magnitudes {
+        if mode == Mode::Rss {
+            return Magnitudes {
+                grads: vec![0.0; 1],
+                ..Magnitudes::default()
+            };
+        }
+        let (b, _d) = inputs[0].shape();
+        let (value, grads) = {
+            let t = spec.p("t");
+            let x = &inputs[0];
+            let mut dmax = 0f64;
+            let mut rmax = 0f64;
+            for i in 0..b {
+                for j in (i + 1)..b {
+                    let r = x.row(i) - x.row(j);
+                    dmax = dmax.max(r.norm_squared());
+                    rmax = rmax.max(r.amax());
+                }
+            }
+            let value = t * dmax + out.value.abs();
+            let g = 2.0 * t * rmax * (1.0 + t * dmax) * 2.0;
+            (value, vec![g])
+        };
+        Magnitudes {
+            value,
+            grads,
+            ..Magnitudes::default()
+        }
+    }
+}
