@@ -125,7 +125,7 @@ fn nan_is_named_with_its_index() {
 fn declared_shape_too_large_is_refused_without_allocating() {
     let dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (100000000, 100000000), }";
     let mut header = dict.to_string();
-    while (10 + header.len() + 1) % 64 != 0 {
+    while !(10 + header.len() + 1).is_multiple_of(64) {
         header.push(' ');
     }
     header.push('\n');
@@ -154,8 +154,12 @@ fn npz(name: &str, entries: &[(&str, Vec<u8>)]) -> PathBuf {
     path
 }
 
+/// The bytes of `m` as a `.npy` file. Each call writes its own file: the tests run in parallel
+/// threads of one process, and a shared name let one test read another's array.
 fn npy_bytes(m: &DMatrix<f64>) -> Vec<u8> {
-    let p = tmp(&format!("entry-{}x{}.npy", m.nrows(), m.ncols()));
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let k = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let p = tmp(&format!("entry-{k}.npy"));
     write_matrix(&p, m).unwrap();
     std::fs::read(p).unwrap()
 }
