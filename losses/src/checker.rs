@@ -171,7 +171,7 @@ pub struct Diagnosis {
 
 /// The checker's conclusion.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-pub enum Outcome {
+pub enum Conclusion {
     Agrees,
     Disagrees,
     /// The user's precision cannot give a trustworthy answer here; the comparison is shown but
@@ -196,7 +196,7 @@ pub struct CheckReport {
     /// VICReg columns within rounding of the variance hinge.
     pub hinge_columns: Vec<usize>,
     pub diagnosis: Vec<Diagnosis>,
-    pub outcome: Outcome,
+    pub outcome: Conclusion,
 }
 
 /// Compares `(value, grads)` with `(ref_value, ref_grads)`: the value, then each gradient entry
@@ -237,6 +237,8 @@ fn compare(
                         tolerance: tol,
                     };
                     let e = c.error();
+                    // Negated on purpose: a NaN error (a NaN entry) becomes the worst.
+                    #[allow(clippy::neg_cmp_op_on_partial_ord)]
                     if !(e <= s.max_error) {
                         s.max_error = e;
                         s.worst = (i, j);
@@ -295,13 +297,13 @@ pub fn check(
         .collect();
     let (value, grads, first) = compare(&names, user.value, user.grads.as_deref(), &r.out, tv, &tg);
     let outcome = if tol.untrustworthy.is_some() {
-        Outcome::Untrustworthy
+        Conclusion::Untrustworthy
     } else if first.is_some() {
-        Outcome::Disagrees
+        Conclusion::Disagrees
     } else {
-        Outcome::Agrees
+        Conclusion::Agrees
     };
-    let diagnosis = if outcome == Outcome::Agrees {
+    let diagnosis = if outcome == Conclusion::Agrees {
         Vec::new()
     } else {
         diagnose(spec, inputs, user, &r, &names, tv, &tg)
@@ -401,9 +403,9 @@ fn diagnose(
 impl CheckReport {
     pub fn exit_code(&self) -> u8 {
         match self.outcome {
-            Outcome::Agrees => 0,
-            Outcome::Disagrees => 1,
-            Outcome::Untrustworthy => 3,
+            Conclusion::Agrees => 0,
+            Conclusion::Disagrees => 1,
+            Conclusion::Untrustworthy => 3,
         }
     }
 
@@ -479,7 +481,7 @@ impl CheckReport {
         if let Some(w) = &self.untrustworthy {
             let _ = writeln!(s, "cannot be trusted at {}: {w}", self.precision.as_str());
         }
-        if self.outcome != Outcome::Agrees {
+        if self.outcome != Conclusion::Agrees {
             if self.diagnosis.is_empty() {
                 let _ = writeln!(s, "diagnosis: matches no known variant or common mistake");
             }
@@ -496,9 +498,9 @@ impl CheckReport {
             s,
             "verdict: {}",
             match self.outcome {
-                Outcome::Agrees => "AGREES with the reference",
-                Outcome::Disagrees => "DISAGREES with the reference",
-                Outcome::Untrustworthy => "NOT TRUSTWORTHY at this precision (no conclusion)",
+                Conclusion::Agrees => "AGREES with the reference",
+                Conclusion::Disagrees => "DISAGREES with the reference",
+                Conclusion::Untrustworthy => "NOT TRUSTWORTHY at this precision (no conclusion)",
             }
         );
         s

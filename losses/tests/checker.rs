@@ -4,7 +4,7 @@
 //! common mistake caught with the right diagnosis, and bad input refused by name.
 
 use nalgebra::DMatrix;
-use sslproof_losses::checker::{self, Options, Outcome, ReferenceKind, UserNumbers};
+use sslproof_losses::checker::{self, Options, Conclusion, ReferenceKind, UserNumbers};
 use sslproof_losses::golden::{self, Case};
 use sslproof_losses::registry::{self, LossSpec, SpecError};
 use sslproof_losses::rounding::{self, Precision};
@@ -162,7 +162,7 @@ fn every_common_mistake_is_caught_and_named() {
         let ok = checker::check(&spec, &xs, &f32_user(&spec, None, &xs), &opts32()).unwrap();
         assert_eq!(
             ok.outcome,
-            Outcome::Agrees,
+            Conclusion::Agrees,
             "{} {}:\n{}",
             spec.loss,
             spec.variant.name,
@@ -174,7 +174,7 @@ fn every_common_mistake_is_caught_and_named() {
             let text = r.render();
             assert_eq!(
                 r.outcome,
-                Outcome::Disagrees,
+                Conclusion::Disagrees,
                 "{} {}:\n{text}",
                 spec.loss,
                 m.id
@@ -206,7 +206,7 @@ fn another_variant_is_named() {
     for other in ["paper", "solo-learn"] {
         let spec = LossSpec::named("vicreg", Some(other), &[]).unwrap();
         let r = checker::check(&official, &xs, &f32_user(&spec, None, &xs), &opts32()).unwrap();
-        assert_eq!(r.outcome, Outcome::Disagrees);
+        assert_eq!(r.outcome, Conclusion::Disagrees);
         assert_eq!(r.diagnosis[0].kind, "variant", "{}", r.render());
         assert!(r.diagnosis.iter().any(|d| d.id == other), "{}", r.render());
     }
@@ -232,7 +232,7 @@ fn the_first_disagreeing_component_is_named() {
     let mut user = f32_user(&spec, None, &xs);
     user.grads.as_mut().unwrap()[1][(3, 7)] *= 1.01;
     let r = checker::check(&spec, &xs, &user, &opts32()).unwrap();
-    assert_eq!(r.outcome, Outcome::Disagrees);
+    assert_eq!(r.outcome, Conclusion::Disagrees);
     let first = r.first_disagreement.as_ref().unwrap();
     assert_eq!(first.what, "gradient of z2 at (3, 7)", "{}", r.render());
     assert_eq!(r.grads[1].disagreeing, 1);
@@ -241,7 +241,7 @@ fn the_first_disagreeing_component_is_named() {
     let mut nan = f32_user(&spec, None, &xs);
     nan.value = f64::NAN;
     let r = checker::check(&spec, &xs, &nan, &opts32()).unwrap();
-    assert_eq!(r.outcome, Outcome::Disagrees);
+    assert_eq!(r.outcome, Conclusion::Disagrees);
     assert_eq!(r.first_disagreement.unwrap().what, "value");
 }
 
@@ -253,7 +253,7 @@ fn an_untrustworthy_precision_is_said_so() {
     let xs = inputs(&spec, 8, 24, 9);
     let user = f32_user(&spec, None, &xs);
     let r = checker::check(&spec, &xs, &user, &opts32()).unwrap();
-    assert_eq!(r.outcome, Outcome::Untrustworthy, "{}", r.render());
+    assert_eq!(r.outcome, Conclusion::Untrustworthy, "{}", r.render());
     assert!(r.kappa.unwrap() > 1e6);
     assert!(r.render().contains("condition number"), "{}", r.render());
     // In f64 the same case can be checked.
@@ -270,7 +270,7 @@ fn an_untrustworthy_precision_is_said_so() {
         },
     )
     .unwrap();
-    assert_eq!(r.outcome, Outcome::Agrees, "{}", r.render());
+    assert_eq!(r.outcome, Conclusion::Agrees, "{}", r.render());
 }
 
 #[test]
