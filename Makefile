@@ -22,9 +22,12 @@ verify: deps
 	$(CARGO) run --release --quiet -p sslproof-cli -- verify
 
 ## The whole test suite: first the loss crate alone (it must build and pass without symbolica: a
-## path from it to symbolica fails here), then every other crate in the default build (symbolic
+## path from it to symbolica fails the first line), then every other crate in the default build (symbolic
 ## checks on), which also leaves the default `sslproof` binary in target/release/.
 test: deps
+	@out=$$($(CARGO) tree -p sslproof-losses -e normal,build,dev -i symbolica 2>&1); \
+	case "$$out" in *"did not match any packages"*) ;; \
+	  *) echo "error: sslproof-losses must build without symbolica, but it reaches it:" >&2; echo "$$out" >&2; exit 1;; esac
 	$(CARGO) test --release -p sslproof-losses
 	$(CARGO) test --release --workspace --exclude sslproof-losses
 
