@@ -5,14 +5,14 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 
-use sslproof_theorems::Config;
-use sslproof_theorems::taylor::{SecondOrder, TruncationBound, truncation_bound_property};
+use sslproof::claim::Config;
+use sslproof_theorems::taylor::neg_logdet_taylor_second_order::workload;
 
 fn logdet(c: &mut Criterion) {
     let mut g = c.benchmark_group("logdet_256bit");
     g.sample_size(10).measurement_time(Duration::from_secs(5));
     for n in [16usize, 64, 128] {
-        let m = sslproof_theorems::taylor::logdet_workload_matrix(n);
+        let m = workload::logdet_matrix(n);
         g.bench_with_input(BenchmarkId::from_parameter(n), &m, |b, m| {
             b.iter(|| black_box(m.logdet_spd().unwrap()))
         });
@@ -28,27 +28,24 @@ fn truncation_checks(c: &mut Criterion) {
     // log det of I + Σ, tr Σ, tr Σ², tr Σ³ and the two-sided bound, all at 256 bits.
     g.bench_function("1000_cases_8x8_256bit", |b| {
         b.iter(|| {
-            black_box(sslproof_theorems::taylor::truncation_bound_fixed_d(
-                &cfg, 8, 1000,
+            black_box(workload::truncation_bound_fixed_d(
+                cfg.prec, cfg.seed, 8, 1000,
             ))
         })
     });
-    g.bench_function("1000_random_recipes_d_le_8", |b| {
-        b.iter(|| {
-            black_box(truncation_bound_property(
-                &cfg,
-                SecondOrder::Notes,
-                TruncationBound::Theorem,
-                1000,
-            ))
-        })
+    // The whole claim A1 at the default settings (numeric checks, mutants, tables; the symbolic
+    // checks too when the feature is on): what `sslproof verify --claim A1` spends.
+    let a1 = sslproof_theorems::find("A1").expect("A1 is in the catalogue");
+    g.bench_function("claim_A1_default_config", |b| {
+        b.iter(|| black_box(sslproof_theorems::run(a1, &cfg)))
     });
     g.finish();
 }
 
 #[cfg(feature = "symbolic")]
 fn symbolic_identity(c: &mut Criterion) {
-    use sslproof_theorems::taylor::symbolic::second_order_at;
+    use sslproof_theorems::taylor::neg_logdet_taylor_second_order::SecondOrder;
+    use sslproof_theorems::taylor::neg_logdet_taylor_second_order::symbolic::second_order_at;
     let mut g = c.benchmark_group("symbolic_second_order_identity");
     g.sample_size(10).measurement_time(Duration::from_secs(5));
     for d in 2..=6usize {

@@ -1,11 +1,14 @@
 //! Engine tests: high-precision linear algebra at a ladder of precisions against independent
 //! routes, bad input, samplers, the property runner and the verdict logic. No symbolica here.
 
+#![allow(clippy::needless_range_loop)] // exact elimination written as in the textbook
+
 use nalgebra::DMatrix;
 use quickcheck::Arbitrary;
 use rug::{Float, Integer, Rational};
 
 use sslproof::check::{Recipe, Spectrum, for_all};
+use sslproof::claim::run::ArgSpec;
 use sslproof::claim::*;
 use sslproof::hp::sample::Sampler;
 use sslproof::hp::{LinalgError, Mat, bits_below};
@@ -300,108 +303,371 @@ fn property_runner_finds_and_shrinks() {
     assert_eq!(again.failure.unwrap().value, c.value);
 }
 
-fn chk(outcome: Outcome, symbolic: bool) -> Check {
-    let method = if symbolic {
-        Method::Symbolic {
-            scope: Scope::UpToD { d_max: 3 },
-        }
+// ---------------------------------------------------------------------------------------------
+// The claim API: verdicts are computed from checks that ran, through the same builder the
+// theorem files use. The toy claims test a coefficient `c` that should be ½ (the forms are
+// `f64`s, the mutants a dropped ½ and a wrong sign).
+// ---------------------------------------------------------------------------------------------
+
+const fn toy(id: &'static str, nature: Nature) -> Claim {
+    Claim {
+        id,
+        label: "T",
+        family: "test",
+        title: "toy",
+        quote: "q",
+        place: "p",
+        statement: "c = 1/2",
+        nature,
+        expected: Class::NotEstablished,
+    }
+}
+
+/// The coefficient is ½, exactly (one case computed).
+fn coefficient(run: &mut Run, c: &f64) -> Result<String, String> {
+    run.count(1);
+    if *c == 0.5 {
+        Ok("c = 1/2".into())
     } else {
+        Err(format!("c = {c} ≠ 1/2"))
+    }
+}
+
+fn cfg() -> Config {
+    Config::default()
+}
+
+fn verdict_of(body: fn(&mut ClaimRun)) -> Report {
+    const C: Claim = toy("toy", Nature::Mathematical);
+    sslproof::claim::run::run_claim(&C, body, &cfg())
+}
+
+/// A holding statement whose mutants are refuted by a numeric check: verified numerically; the
+/// refuting check lists the mutants it refuted.
+#[test]
+fn holds_numerically_and_refutes_its_mutants() {
+    let r = verdict_of(|c| {
+        c.prop(Role::AsWritten, "written", "c = 1/2", 0.5)
+            .check("coefficient", coefficient)
+            .mutant("drops_half", "the ½ dropped", 1.0)
+            .mutant("wrong_sign", "sign flipped", -0.5);
+    });
+    assert_eq!(r.verdict, Verdict::VerifiedNumerically, "{}", r.summary);
+    assert_eq!(r.mutants_refuted(), (2, 2));
+    let chk = &r.findings.propositions[0].checks[0];
+    assert_eq!(chk.refutes, vec!["drops_half", "wrong_sign"]);
+    assert_eq!(
+        chk.method,
         Method::Numeric {
             prec: 256,
             cases: 1,
-            seed: None,
-        }
-    };
-    Check::new("c", method, outcome)
-}
-
-fn findings(aw: Vec<Check>, corrected: Option<Vec<Check>>, mutant_refuted: bool) -> Findings {
-    let mut f = Findings::default();
-    let mut p = Proposition::new(Role::AsWritten, "p", "x");
-    p.checks = aw;
-    f.propositions.push(p);
-    if let Some(c) = corrected {
-        let mut q = Proposition::new(Role::Corrected, "q", "y");
-        q.checks = c;
-        f.propositions.push(q);
+            seed: None
+        },
+        "no seed drawn, none recorded"
+    );
+    for m in &r.findings.mutants {
+        assert_eq!(m.refuted_by.as_deref(), Some("coefficient"));
+        assert_eq!(m.of, "written");
     }
-    let o = if mutant_refuted {
-        Outcome::Fails("x".into())
-    } else {
-        Outcome::Holds("x".into())
-    };
-    f.mutants.push(Mutant {
-        name: "m".into(),
-        description: "d".into(),
-        checks: vec![chk(o, false)],
-    });
-    f
 }
 
-/// The verdict is a function of the evidence: each branch, success and failure.
+/// A mutant no check refutes leaves the verdict not established, whatever else holds.
 #[test]
-fn verdicts_follow_the_evidence() {
-    let holds = || Outcome::Holds("ok".into());
-    let fails = || Outcome::Fails("cx".into());
-    let m = Nature::Mathematical;
-    assert_eq!(
-        Verdict::compute(m, &findings(vec![chk(holds(), true)], None, true)),
-        Verdict::Proved {
-            scope: Scope::UpToD { d_max: 3 }
+fn a_surviving_mutant_means_no_verdict() {
+    let r = verdict_of(|c| {
+        c.prop(Role::AsWritten, "written", "c = 1/2", 0.5)
+            .check("coefficient", |run, _c| {
+                run.count(1);
+                Ok("a check that cannot fail".into())
+            })
+            .mutant("drops_half", "the ½ dropped", 1.0);
+    });
+    assert_eq!(r.findings.mutants[0].counting, Counting::Survived);
+    assert!(
+        matches!(&r.verdict, Verdict::NotEstablished { reason } if reason.contains("survived")),
+        "{}",
+        r.verdict
+    );
+}
+
+/// A mutant identical to its form counts for nothing, and neither does one of a statement that
+/// fails.
+#[test]
+fn identical_mutants_and_mutants_of_failing_statements_are_void() {
+    let r = verdict_of(|c| {
+        c.prop(Role::AsWritten, "written", "c = 1/2", 0.5)
+            .check("coefficient", coefficient)
+            .mutant("same", "the form itself", 0.5);
+    });
+    assert!(
+        matches!(&r.findings.mutants[0].counting, Counting::Void(w) if w.contains("identical"))
+    );
+    assert_eq!(r.verdict.class(), Class::NotEstablished);
+    let r = verdict_of(|c| {
+        c.prop(Role::AsWritten, "written", "c = 1", 1.0)
+            .check("coefficient", coefficient)
+            .mutant("other", "another wrong form", 2.0);
+    });
+    assert!(
+        matches!(&r.findings.mutants[0].counting, Counting::Void(w) if w.contains("does not hold"))
+    );
+    assert_eq!(r.verdict.class(), Class::NotEstablished);
+}
+
+/// Wrong as written, corrected: the as-written form fails, the corrected one holds and refutes
+/// its mutants. A mutant of the correction that is the as-written form again, refuted by the same
+/// failure, adds no power and does not count.
+#[test]
+fn wrong_as_written_corrected_and_the_restated_failure_is_void() {
+    let r = verdict_of(|c| {
+        c.prop(Role::AsWritten, "written", "c = 1", 1.0)
+            .check("coefficient", coefficient);
+        c.prop(Role::Corrected, "corrected", "c = 1/2", 0.5)
+            .check("coefficient", coefficient)
+            .mutant("wrong_sign", "sign flipped", -0.5);
+    });
+    assert_eq!(r.verdict, Verdict::WrongAsWrittenCorrected, "{}", r.summary);
+    let r = verdict_of(|c| {
+        c.prop(Role::AsWritten, "written", "c = 1", 1.0)
+            .check("coefficient", coefficient);
+        c.prop(Role::Corrected, "corrected", "c = 1/2", 0.5)
+            .check("coefficient", coefficient)
+            .mutant("as_written", "the claim as written", 1.0);
+    });
+    assert!(
+        matches!(&r.findings.mutants[0].counting, Counting::Void(w) if w.contains("as-written")),
+        "{:?}",
+        r.findings.mutants[0].counting
+    );
+    assert_eq!(r.verdict.class(), Class::NotEstablished);
+}
+
+/// Fails as written, with no correction but a precise statement that holds: refuted. With a
+/// statement under added conditions that holds: holds under conditions.
+#[test]
+fn refuted_and_holds_under_conditions() {
+    let r = verdict_of(|c| {
+        c.prop(Role::AsWritten, "written", "c = 1", 1.0)
+            .check("coefficient", coefficient);
+        c.prop(Role::Precise, "precise", "c = 1/2", 0.5)
+            .check("coefficient", coefficient)
+            .mutant("wrong_sign", "sign flipped", -0.5);
+    });
+    assert_eq!(r.verdict, Verdict::Refuted, "{}", r.summary);
+    let r = verdict_of(|c| {
+        c.prop(Role::AsWritten, "written", "c = 1", 1.0)
+            .check("coefficient", coefficient);
+        c.prop(Role::UnderConditions, "conditions", "c = 1/2 if …", 0.5)
+            .check("coefficient", coefficient)
+            .mutant("wrong_sign", "sign flipped", -0.5);
+        c.prop(Role::Corrected, "corrected", "c = 1/2", 0.5)
+            .check("coefficient", coefficient)
+            .mutant("wrong_sign", "sign flipped", -0.5);
+    });
+    assert_eq!(r.verdict, Verdict::HoldsUnderConditions, "{}", r.summary);
+}
+
+/// A check that computes nothing fails; so does one that panics; a check failing on its own form
+/// refutes no mutant.
+#[test]
+fn empty_and_panicking_checks_fail() {
+    let r = verdict_of(|c| {
+        c.prop(Role::AsWritten, "written", "c = 1/2", 0.5)
+            .check("nothing", |_run, _c| Ok("claims success".into()))
+            .check("coefficient", coefficient)
+            .mutant("drops_half", "the ½ dropped", 1.0);
+    });
+    let nothing = &r.findings.propositions[0].checks[0];
+    assert!(nothing.outcome.fails());
+    assert!(
+        nothing.outcome.detail().contains("no cases"),
+        "{}",
+        nothing.outcome.detail()
+    );
+    // The statement fails, so its mutant cannot count: nothing is established.
+    assert_eq!(r.verdict.class(), Class::NotEstablished, "{}", r.summary);
+    // The mutant's failure of `nothing` is not evidence: it is recorded as such.
+    let m = &r.findings.mutants[0];
+    assert!(!m.checks[0].outcome.ran() && m.checks[0].outcome.detail().contains("not evidence"));
+    let r = verdict_of(|c| {
+        c.prop(Role::AsWritten, "written", "c = 1/2", 0.5)
+            .check("panics", |run, _c| {
+                run.count(1);
+                let v: Vec<u8> = Vec::new();
+                Ok(format!("{}", v[usize::from(run.prec() > 0)]))
+            });
+    });
+    let p = &r.findings.propositions[0].checks[0];
+    assert!(
+        p.outcome.fails() && p.outcome.detail().contains("panicked"),
+        "{}",
+        p.outcome.detail()
+    );
+}
+
+/// A seeded check records its base and derived seed; the derivation depends on the claim and the
+/// check and on nothing else.
+#[test]
+fn seeds_are_derived_per_claim_and_check() {
+    let s = derive_seed(1, "a", "x");
+    assert_eq!(s, derive_seed(1, "a", "x"));
+    assert_ne!(s, derive_seed(2, "a", "x"));
+    assert_ne!(s, derive_seed(1, "b", "x"));
+    assert_ne!(s, derive_seed(1, "a", "y"));
+    assert_ne!(
+        derive_seed(1, "ab", "c"),
+        derive_seed(1, "a", "bc"),
+        "no ambiguity at the join"
+    );
+    let r = verdict_of(|c| {
+        c.prop(Role::AsWritten, "written", "c = 1/2", 0.5)
+            .check("coefficient", |run, c| {
+                let _ = run.seed();
+                coefficient(run, c)
+            })
+            .mutant("drops_half", "the ½ dropped", 1.0);
+    });
+    let Method::Numeric {
+        seed: Some(seed), ..
+    } = &r.findings.propositions[0].checks[0].method
+    else {
+        panic!("a seeded check records its seed");
+    };
+    assert_eq!(seed.base, cfg().seed);
+    assert_eq!(seed.derived, derive_seed(cfg().seed, "toy", "coefficient"));
+}
+
+/// Symbolic checks: a proof up to d_max reports that reach; an argument that holds reaches every
+/// d and names what it cites; a symbolic check that did not run establishes nothing.
+#[test]
+fn proofs_report_their_reach() {
+    fn sym_ok(scope_d: usize) -> impl Fn(&f64) -> Option<SymThunk> {
+        move |c: &f64| -> Option<SymThunk> {
+            let c = *c;
+            Some(Box::new(move || {
+                if c == 0.5 {
+                    Ok(format!("identity for d ≤ {scope_d}"))
+                } else {
+                    Err(format!("c = {c}"))
+                }
+            }))
         }
-    );
-    assert_eq!(
-        Verdict::compute(m, &findings(vec![chk(holds(), false)], None, true)),
-        Verdict::VerifiedNumerically
-    );
-    assert_eq!(
-        Verdict::compute(
-            m,
-            &findings(
-                vec![chk(fails(), false)],
-                Some(vec![chk(holds(), false)]),
-                true
+    }
+    let available = sslproof::sym::run(|| ()).is_ok();
+    let r = verdict_of(|c| {
+        c.prop(Role::AsWritten, "written", "c = 1/2", 0.5)
+            .symbolic("identity", Scope::UpToD { d_max: 3 }, sym_ok(3))
+            .check("coefficient", coefficient)
+            .mutant("drops_half", "the ½ dropped", 1.0);
+    });
+    let r2 = verdict_of(|c| {
+        c.prop(Role::AsWritten, "written", "c = 1/2", 0.5)
+            .symbolic("identity", Scope::UpToD { d_max: 3 }, sym_ok(3))
+            .symbolic("scalar_lemma", Scope::DimensionFree, sym_ok(0))
+            .check("coefficient", coefficient)
+            .argument(
+                "for every d",
+                vec![
+                    ArgSpec::cited(
+                        "reduce to eigenvalues",
+                        "spectral theorem",
+                        "Horn & Johnson",
+                    ),
+                    ArgSpec::checked("the scalar identity", "scalar_lemma"),
+                ],
             )
-        ),
-        Verdict::WrongAsWrittenCorrected
-    );
-    assert_eq!(
-        Verdict::compute(
-            m,
-            &findings(
-                vec![chk(fails(), false)],
-                Some(vec![chk(fails(), false)]),
-                true
-            )
-        ),
-        Verdict::Refuted
-    );
-    assert_eq!(
-        Verdict::compute(m, &findings(vec![chk(fails(), false)], None, true)),
-        Verdict::Refuted
-    );
-    // A surviving mutant: the checks lack power, whatever else holds.
+            .mutant("drops_half", "the ½ dropped", 1.0);
+    });
+    if available {
+        assert_eq!(
+            r.verdict,
+            Verdict::Proved {
+                reach: Reach::UpToD { d_max: 3 }
+            }
+        );
+        assert_eq!(r.verdict.to_string(), "proved for d ≤ 3");
+        assert_eq!(
+            r2.verdict,
+            Verdict::Proved {
+                reach: Reach::Argued {
+                    computed: Some(3),
+                    cited: vec!["spectral theorem".into()]
+                }
+            }
+        );
+        assert_eq!(
+            r2.verdict.to_string(),
+            "proved for d ≤ 3; for every d by argument (spectral theorem, cited)"
+        );
+    } else {
+        // Without symbolica the symbolic checks read "not run": numerics alone.
+        assert_eq!(r.verdict, Verdict::VerifiedNumerically);
+        assert!(!r.findings.propositions[0].checks[0].outcome.ran());
+    }
+    // Only a symbolic check, and it cannot run: nothing ran, nothing established.
+    let r3 = verdict_of(|c| {
+        c.prop(Role::AsWritten, "written", "c = 1/2", 0.5)
+            .symbolic("identity", Scope::UpToD { d_max: 3 }, |_c: &f64| None)
+            .mutant("drops_half", "the ½ dropped", 1.0);
+    });
+    assert_eq!(r3.verdict.class(), Class::NotEstablished, "{}", r3.verdict);
     assert!(matches!(
-        Verdict::compute(m, &findings(vec![chk(holds(), true)], None, false)),
-        Verdict::NotEstablished { .. }
+        &r3.findings.mutants[0].counting,
+        Counting::Void(_) | Counting::NotRun(_)
     ));
-    // Checks that did not run establish nothing.
-    let nr = Outcome::NotRun("feature off".into());
-    assert!(matches!(
-        Verdict::compute(m, &findings(vec![chk(nr, true)], None, true)),
-        Verdict::NotEstablished { .. }
-    ));
-    // No mutants at all: not established.
-    let mut f = findings(vec![chk(holds(), true)], None, true);
-    f.mutants.clear();
-    assert!(matches!(
-        Verdict::compute(m, &f),
-        Verdict::NotEstablished { .. }
-    ));
-    assert_eq!(
-        Verdict::compute(Nature::Empirical, &findings(vec![], None, true)),
-        Verdict::Empirical
+}
+
+/// An argument whose checked step fails does not hold, and its proposition fails.
+#[test]
+fn an_argument_with_a_failing_step_fails() {
+    let r = verdict_of(|c| {
+        c.prop(Role::AsWritten, "written", "c = 1/2", 0.5)
+            .check("coefficient", coefficient)
+            .check("lemma", |run, _c| {
+                run.count(1);
+                Err("the lemma's counterexample".into())
+            })
+            .argument("for every d", vec![ArgSpec::checked("the lemma", "lemma")])
+            .mutant("drops_half", "the ½ dropped", 1.0);
+    });
+    let p = &r.findings.propositions[0];
+    assert!(!p.argument.as_ref().unwrap().holds());
+    assert!(p.fails());
+    assert_eq!(r.verdict.class(), Class::NotEstablished, "{}", r.verdict);
+}
+
+/// Interpretive claims: the precise statements must hold; a reading that fails contradicts the
+/// interpretation. Empirical claims are reported as such.
+#[test]
+fn interpretive_and_empirical_claims() {
+    const I: Claim = toy("interp", Nature::Interpretive);
+    let body_ok: fn(&mut ClaimRun) = |c| {
+        c.prop(Role::Precise, "precise", "c = 1/2", 0.5)
+            .check("coefficient", coefficient)
+            .mutant("drops_half", "the ½ dropped", 1.0);
+        c.prop(Role::Reading, "reading", "it reads c = 1/2", 0.5)
+            .check("coefficient", coefficient);
+    };
+    let body_bad: fn(&mut ClaimRun) = |c| {
+        c.prop(Role::Precise, "precise", "c = 1/2", 0.5)
+            .check("coefficient", coefficient)
+            .mutant("drops_half", "the ½ dropped", 1.0);
+        c.prop(Role::Reading, "reading", "it reads c = 1", 1.0)
+            .check("coefficient", coefficient);
+    };
+    let run = |b| sslproof::claim::run::run_claim(&I, b, &cfg()).verdict;
+    assert_eq!(run(body_ok), Verdict::Interpretive);
+    assert_eq!(run(body_bad), Verdict::InterpretationContradicted);
+    const E: Claim = toy("emp", Nature::Empirical);
+    let r = sslproof::claim::run::run_claim(
+        &E,
+        |c| {
+            c.prop(Role::Precise, "measured", "loss decreases", 0.5)
+                .double("coefficient", coefficient);
+        },
+        &cfg(),
     );
+    assert_eq!(r.verdict, Verdict::Empirical);
 }
 
 /// One pass of modified Gram–Schmidt keeps random rotations orthogonal to near working precision:

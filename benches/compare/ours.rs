@@ -3,8 +3,8 @@
 
 use std::time::Instant;
 
-use sslproof_theorems::Config;
-use sslproof_theorems::taylor::truncation_bound_fixed_d;
+use sslproof::claim::Config;
+use sslproof_theorems::taylor::neg_logdet_taylor_second_order::workload;
 
 fn best_of<T>(reps: usize, mut f: impl FnMut() -> T) -> f64 {
     (0..reps)
@@ -20,21 +20,24 @@ fn main() {
     let mut out = serde_json::Map::new();
     let mut logdet = serde_json::Map::new();
     for n in [16usize, 64, 128] {
-        let m = sslproof_theorems::taylor::logdet_workload_matrix(n);
+        let m = workload::logdet_matrix(n);
         logdet.insert(n.to_string(), best_of(5, || m.logdet_spd().unwrap()).into()); // same count as reference.py
     }
     out.insert("logdet_256bit".into(), logdet.into());
     let cfg = Config::default();
-    let ok = truncation_bound_fixed_d(&cfg, 8, 1000);
+    let ok = workload::truncation_bound_fixed_d(cfg.prec, cfg.seed, 8, 1000);
     assert_eq!(ok, 1000, "the bound must hold on every case");
     out.insert(
         "truncation_1000_8x8".into(),
-        best_of(3, || truncation_bound_fixed_d(&cfg, 8, 1000)).into(),
+        best_of(3, || {
+            workload::truncation_bound_fixed_d(cfg.prec, cfg.seed, 8, 1000)
+        })
+        .into(),
     );
     #[cfg(feature = "symbolic")]
     {
-        use sslproof_theorems::taylor::SecondOrder;
-        use sslproof_theorems::taylor::symbolic::second_order_at;
+        use sslproof_theorems::taylor::neg_logdet_taylor_second_order::SecondOrder;
+        use sslproof_theorems::taylor::neg_logdet_taylor_second_order::symbolic::second_order_at;
         let mut sym = serde_json::Map::new();
         for d in 2..=6usize {
             let t = best_of(3, || {

@@ -1,4 +1,6 @@
-//! `sslproof`: verify every claim of the notes and print the verdicts; write the derivations.
+//! `sslproof`: verify every claim of the notes and print the verdicts; write the derivations;
+//! check a loss implementation's numbers; write golden files. One function per subcommand; the
+//! work is in the engine, `sslproof-theorems` and `sslproof-losses`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -9,18 +11,13 @@ use clap::builder::TypedValueParser as _;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use nalgebra::DMatrix;
-use sslproof::claim::Report;
+use sslproof::claim::{Config, Report};
 use sslproof::report;
-use sslproof_losses::checker;
-use sslproof_losses::golden;
 use sslproof_losses::loss::Loss;
-use sslproof_losses::npy;
 use sslproof_losses::registry::{self, LossSpec};
-
-type LossName = &'static dyn Loss;
 use sslproof_losses::rounding::Precision;
-use sslproof_theorems::{self as theorems, Config};
+use sslproof_losses::{checker, golden, input};
+use sslproof_theorems::{self as theorems, Entry};
 
 #[derive(Parser)]
 #[command(name = "sslproof", version, about = "Proves and checks the mathematics behind covariance-regularised self-supervised learning", long_about = None)]
@@ -34,41 +31,47 @@ struct RunArgs {
     /// Only these claims (id or label, e.g. `A1` or `neg_logdet_taylor_second_order`); repeatable.
     #[arg(long = "claim", value_name = "ID")]
     claims: Vec<String>,
-    /// Working precision in bits for the numeric checks.
-    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(64..=4096))]
+    /// Working precision in bits of every numeric (MPFR) check.
+    #[arg(long, default_value_t = Config::default().prec, value_parser = clap::value_parser!(u32).range(64..=4096))]
     prec: u32,
-    /// Randomised cases for each claim's main property.
-    #[arg(long, default_value_t = 1000)]
-    cases: usize,
-    /// Seed of every randomised check.
+    /// Randomised cases of each claim's main property; every other randomised check scales from
+    /// its default by CASES/1000.
+    #[arg(long, default_value_t = Config::default().cases as u64, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    cases: u64,
+    /// Base seed; every check derives its own from it, the claim id and the check's name.
     #[arg(long, default_value_t = Config::default().seed)]
     seed: u64,
     /// Largest dimension with a fully symbolic matrix.
-    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u64).range(1..=9))]
+    #[arg(long, default_value_t = Config::default().sym_d_max as u64, value_parser = clap::value_parser!(u64).range(1..=9))]
     sym_d_max: u64,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Verify every claim and print claim, label, verdict and reason. Exits 1 when a computed
-    /// verdict differs from the committed one (snapshots/<id>@verdict.snap), 2 on bad usage.
+    /// verdict differs from the committed one (snapshots/<id>@verdict.snap; compared only at the
+    /// default settings), 2 on bad usage.
     Verify {
         #[command(flatten)]
         run: RunArgs,
-        /// Also write one JSON record per claim to this file.
+        /// Also write one JSON record per claim (evidence, settings, seeds, mutants) to this file.
         #[arg(long, value_name = "PATH")]
         json: Option<PathBuf>,
         /// Where the committed verdict snapshots are.
         #[arg(long, value_name = "DIR", default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../snapshots"))]
         snapshots: PathBuf,
     },
-    /// Write docs/derivations/<id>.md (and figures) for every claim, plus README.md as an index.
+    /// Write docs/derivations/<id>.md (and figures) for every claim, README.md there as an index,
+    /// and the verdict table of the repository README.
     Derive {
         #[command(flatten)]
         run: RunArgs,
         /// Output directory.
         #[arg(long, value_name = "DIR", default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/derivations"))]
         out: PathBuf,
+        /// The README whose verdict table (between its markers) is rewritten.
+        #[arg(long, value_name = "PATH", default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))]
+        readme: PathBuf,
         /// Write nothing; exit 1 if any committed document differs from what would be written.
         #[arg(long)]
         check: bool,
@@ -91,7 +94,7 @@ enum Command {
         out: PathBuf,
         /// Only these losses (repeatable).
         #[arg(long, value_parser = loss_parser())]
-        loss: Vec<LossName>,
+        loss: Vec<&'static dyn Loss>,
         /// The large cases (up to B = 512, d = 8192; not committed), instead of the small ones.
         #[arg(long)]
         large: bool,
@@ -105,7 +108,7 @@ enum Command {
 struct CheckArgs {
     /// The loss.
     #[arg(long, value_parser = loss_parser())]
-    loss: LossName,
+    loss: &'static dyn Loss,
     /// The implementation's convention (default: the official code's).
     #[arg(long)]
     variant: Option<String>,
@@ -125,19 +128,19 @@ struct CheckArgs {
     /// Your gradients with respect to each input, same order and shapes.
     #[arg(long, num_args = 1.., conflicts_with = "npz", value_name = "NPY")]
     grad: Vec<PathBuf>,
-    /// The precision you computed in (default: float32 if any input is float32, else float64).
+    /// The arithmetic you computed in (default: f32 if any input is float32, else f64).
     #[arg(long, value_parser = precision_parser())]
     precision: Option<Precision>,
-    /// Bits of the MPFR reference.
+    /// Working precision in bits of the MPFR reference.
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(64..=4096))]
-    mpfr_bits: u32,
+    prec: u32,
     /// Also write the report as JSON.
     #[arg(long, value_name = "PATH")]
     json: Option<PathBuf>,
 }
 
 /// `--loss`: one of the registry's names.
-fn loss_parser() -> impl clap::builder::TypedValueParser<Value = LossName> {
+fn loss_parser() -> impl clap::builder::TypedValueParser<Value = &'static dyn Loss> {
     clap::builder::PossibleValuesParser::new(registry::names())
         .map(|s: String| registry::find(&s).expect("a listed name"))
 }
@@ -159,97 +162,201 @@ fn parse_param(s: &str) -> std::result::Result<(String, f64), String> {
     Ok((k.trim().to_string(), x))
 }
 
+fn config(a: &RunArgs) -> Config {
+    Config {
+        prec: a.prec,
+        cases: a.cases as usize,
+        seed: a.seed,
+        sym_d_max: a.sym_d_max as usize,
+    }
+}
+
+/// The claims named on the command line (all of them by default).
+fn select(a: &RunArgs) -> Result<Vec<&'static Entry>> {
+    if a.claims.is_empty() {
+        return Ok(theorems::CATALOGUE.iter().collect());
+    }
+    a.claims
+        .iter()
+        .map(|want| {
+            theorems::find(want).with_context(|| {
+                format!(
+                    "unknown claim `{want}`; known claims: {}",
+                    theorems::CATALOGUE
+                        .iter()
+                        .map(|e| format!("{} ({})", e.claim.label, e.claim.id))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+        })
+        .collect()
+}
+
+/// Runs the claims with a progress bar and a timing line per claim on stderr.
+fn run_all(entries: &[&Entry], cfg: &Config) -> Vec<Report> {
+    let bar = ProgressBar::new(entries.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    let mut out = Vec::new();
+    for e in entries {
+        bar.set_message(format!("{} {}", e.claim.label, e.claim.id));
+        let t = Instant::now();
+        let r = theorems::run(e, cfg);
+        bar.suspend(|| {
+            eprintln!(
+                "  {:<4} {:<58} {:>6.2}s",
+                e.claim.label,
+                e.claim.id,
+                t.elapsed().as_secs_f64()
+            )
+        });
+        out.push(r);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    out
+}
+
+fn verify(run: &RunArgs, json: Option<&Path>, snapshots: &Path) -> Result<ExitCode> {
+    let entries = select(run)?;
+    let cfg = config(run);
+    let reports = run_all(&entries, &cfg);
+    let compare = sslproof::sym::AVAILABLE && cfg == Config::default();
+    let mut regressions = Vec::new();
+    println!("{:<5} {:<58} {:<28} reason", "label", "claim", "verdict");
+    for r in &reports {
+        println!(
+            "{:<5} {:<58} {:<28} {}",
+            r.claim.label,
+            r.claim.id,
+            r.verdict.class().name(),
+            r.summary
+        );
+        let path = snapshots.join(format!("{}@verdict.snap", r.claim.id));
+        match std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|t| report::committed_verdict(&t))
+        {
+            Some(c) if compare && c != r.verdict.to_string() => regressions.push(format!(
+                "{}: committed `{c}`, computed `{}`",
+                r.claim.id, r.verdict
+            )),
+            Some(_) => {}
+            None => eprintln!(
+                "note: no committed verdict for {} in {}",
+                r.claim.id,
+                snapshots.display()
+            ),
+        }
+    }
+    if !sslproof::sym::AVAILABLE {
+        eprintln!(
+            "note: built without the `symbolic` feature: symbolic evidence not run, verdicts not compared with the committed ones"
+        );
+    } else if !compare {
+        eprintln!(
+            "note: settings other than the defaults: verdicts not compared with the committed ones"
+        );
+    }
+    if let Some(path) = json {
+        let records: Vec<_> = reports.iter().map(report::record).collect();
+        let text = serde_json::to_string_pretty(&records)?;
+        std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("wrote {} records to {}", records.len(), path.display());
+    }
+    if regressions.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("verdict regressions:\n  {}", regressions.join("\n  "));
+        Ok(ExitCode::from(1))
+    }
+}
+
+fn derive(run: &RunArgs, out: &Path, readme: &Path, check: bool) -> Result<ExitCode> {
+    if !sslproof::sym::AVAILABLE {
+        bail!("derive needs the `symbolic` feature (the derivations carry symbolica's LaTeX)");
+    }
+    if !run.claims.is_empty() {
+        bail!("derive writes every claim's document and the index: --claim does not apply");
+    }
+    let entries = select(run)?;
+    let reports = run_all(&entries, &config(run));
+    let mut files: Vec<(PathBuf, String)> = report::derivation_files(&reports)
+        .into_iter()
+        .map(|(name, content)| (out.join(name), content))
+        .collect();
+    let old =
+        std::fs::read_to_string(readme).with_context(|| format!("reading {}", readme.display()))?;
+    let new = report::readme_with_table(&old, &reports).with_context(|| {
+        format!(
+            "{} has no verdict-table markers ({} … {})",
+            readme.display(),
+            report::README_TABLE_BEGIN,
+            report::README_TABLE_END
+        )
+    })?;
+    files.push((readme.to_path_buf(), new));
+    let mut stale = Vec::new();
+    for (path, content) in &files {
+        if check {
+            if std::fs::read_to_string(path).ok().as_deref() != Some(content.as_str()) {
+                stale.push(path.display().to_string());
+            }
+        } else {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(path, content).with_context(|| format!("writing {}", path.display()))?;
+        }
+    }
+    if check && !stale.is_empty() {
+        eprintln!("stale (run `sslproof derive`):\n  {}", stale.join("\n  "));
+        return Ok(ExitCode::from(1));
+    }
+    eprintln!(
+        "{} {} files",
+        if check { "checked" } else { "wrote" },
+        files.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn list() -> Result<ExitCode> {
+    for e in theorems::CATALOGUE {
+        println!("{:<5} {:<58} {}", e.claim.label, e.claim.id, e.claim.title);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn check(a: &CheckArgs) -> Result<ExitCode> {
     let spec = LossSpec::new(a.loss, a.variant.as_deref(), &a.params)?;
-    let mut any_f32 = false;
-    let mut read = |paths: &[PathBuf]| -> Result<Vec<DMatrix<f64>>> {
-        paths
-            .iter()
-            .map(|p| {
-                let (m, dt) = npy::read_matrix(p)?;
-                any_f32 |= dt == npy::Dtype::F32;
-                Ok(m)
-            })
-            .collect()
-    };
-    let (inputs, grads, npz_value) = match &a.npz {
-        Some(path) => {
-            let npz = npy::read_npz(path)?;
-            let names: Vec<&String> = npz.arrays.keys().collect();
-            let views = npz
-                .arrays
-                .keys()
-                .filter(|k| {
-                    k.strip_prefix('z')
-                        .is_some_and(|n| n.parse::<u32>().is_ok())
-                })
-                .count();
-            let wanted = spec.input_names(views);
-            let mut take = |name: &str| -> Option<DMatrix<f64>> {
-                npz.arrays.get(name).map(|(m, dt)| {
-                    any_f32 |= *dt == npy::Dtype::F32;
-                    m.clone()
-                })
-            };
-            let mut inputs = Vec::new();
-            for n in &wanted {
-                inputs.push(take(n).with_context(|| {
-                    format!(
-                        "{}: no array {n:?} (it has {names:?}; {} takes {})",
-                        path.display(),
-                        a.loss,
-                        wanted.join(" ")
-                    )
-                })?);
-            }
-            let ng = spec.grad_count(inputs.len());
-            let gs: Vec<Option<DMatrix<f64>>> = wanted[..ng]
-                .iter()
-                .map(|n| take(&format!("grad_{n}")))
-                .collect();
-            let grads = if gs.iter().all(Option::is_none) {
-                None
-            } else if gs.iter().all(Option::is_some) {
-                Some(gs.into_iter().flatten().collect())
-            } else {
-                bail!(
-                    "{}: gradients for some inputs but not all (expected {})",
-                    path.display(),
-                    wanted[..ng]
-                        .iter()
-                        .map(|n| format!("grad_{n}"))
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                );
-            };
-            (inputs, grads, npz.value)
-        }
-        None => {
-            let inputs = read(&a.inputs)?;
-            let grads = if a.grad.is_empty() {
-                None
-            } else {
-                Some(read(&a.grad)?)
-            };
-            (inputs, grads, None)
-        }
+    let files = match &a.npz {
+        Some(path) => input::from_npz(&spec, path)?,
+        None => input::from_npy(&a.inputs, &a.grad)?,
     };
     let value = a
         .value
-        .or(npz_value)
+        .or(files.value)
         .context("no loss value: give --value (or a one-element array `value` in the .npz)")?;
-    let precision = a.precision.unwrap_or(if any_f32 {
+    let precision = a.precision.unwrap_or(if files.any_f32 {
         Precision::F32
     } else {
         Precision::F64
     });
     let opts = checker::Options {
         precision,
-        hp_bits: a.mpfr_bits,
+        hp_bits: a.prec,
         ..checker::Options::default()
     };
-    let user = checker::UserNumbers { value, grads };
-    let report = checker::check(&spec, &inputs, &user, &opts)?;
+    let user = checker::UserNumbers {
+        value,
+        grads: files.grads,
+    };
+    let report = checker::check(&spec, &files.inputs, &user, &opts)?;
     print!("{}", report.render());
     if let Some(path) = &a.json {
         std::fs::write(path, serde_json::to_string_pretty(&report)? + "\n")
@@ -258,8 +365,8 @@ fn check(a: &CheckArgs) -> Result<ExitCode> {
     Ok(ExitCode::from(report.exit_code()))
 }
 
-fn golden(out: &Path, losses: &[LossName], large: bool) -> Result<ExitCode> {
-    let list: Vec<LossName> = if losses.is_empty() {
+fn golden(out: &Path, losses: &[&'static dyn Loss], large: bool) -> Result<ExitCode> {
+    let list: Vec<&'static dyn Loss> = if losses.is_empty() {
         registry::LOSSES.to_vec()
     } else {
         losses.to_vec()
@@ -288,11 +395,10 @@ fn golden(out: &Path, losses: &[LossName], large: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn losses() {
+fn losses() -> Result<ExitCode> {
     for &loss in registry::LOSSES {
         println!("{loss}");
         for (i, v) in loss.variants().iter().enumerate() {
-            let spec = LossSpec::new(loss, Some(v.name), &[]).expect("known variant");
             let params: Vec<String> = v
                 .params
                 .iter()
@@ -302,7 +408,7 @@ fn losses() {
                 "  --variant {}{}\n      inputs: {}{}\n      params: {}\n      {}\n      source: {}",
                 v.name,
                 if i == 0 { " (default)" } else { "" },
-                spec.input_names(3).join(" "),
+                loss.input_names(v, 3).join(" "),
                 if loss.variable_views(v) {
                     " … (one per view, 2 or more)"
                 } else {
@@ -320,164 +426,6 @@ fn losses() {
         let ms: Vec<&str> = loss.mistakes().iter().map(|m| m.id).collect();
         println!("  mistakes recognised: {}\n", ms.join(", "));
     }
-}
-
-fn config(a: &RunArgs) -> Config {
-    Config {
-        prec: a.prec,
-        cases: a.cases,
-        seed: a.seed,
-        sym_d_max: a.sym_d_max as usize,
-    }
-}
-
-fn select(a: &RunArgs) -> Result<Vec<theorems::Entry>> {
-    let all = theorems::catalogue();
-    if a.claims.is_empty() {
-        return Ok(all);
-    }
-    for want in &a.claims {
-        if !all
-            .iter()
-            .any(|e| e.claim.id == want || e.claim.label.eq_ignore_ascii_case(want))
-        {
-            let known: Vec<String> = all
-                .iter()
-                .map(|e| format!("{} ({})", e.claim.label, e.claim.id))
-                .collect();
-            bail!("unknown claim `{want}`; known claims: {}", known.join(", "));
-        }
-    }
-    Ok(all
-        .into_iter()
-        .filter(|e| {
-            a.claims
-                .iter()
-                .any(|w| e.claim.id == w || e.claim.label.eq_ignore_ascii_case(w))
-        })
-        .collect())
-}
-
-fn run_all(entries: &[theorems::Entry], cfg: &Config) -> Vec<Report> {
-    let bar = ProgressBar::new(entries.len() as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    let mut out = Vec::new();
-    for e in entries {
-        bar.set_message(format!("{} {}", e.claim.label, e.claim.id));
-        let t = Instant::now();
-        let r = theorems::run(e, cfg);
-        bar.suspend(|| {
-            eprintln!(
-                "  {:<4} {:<58} {:>6.2}s",
-                e.claim.label,
-                e.claim.id,
-                t.elapsed().as_secs_f64()
-            )
-        });
-        out.push(r);
-        bar.inc(1);
-    }
-    bar.finish_and_clear();
-    out
-}
-
-/// The committed verdict line of a claim, from its snapshot.
-fn committed_verdict(dir: &Path, id: &str) -> Option<String> {
-    let text = std::fs::read_to_string(dir.join(format!("{id}@verdict.snap"))).ok()?;
-    text.lines()
-        .find_map(|l| l.strip_prefix("verdict: ").map(str::to_string))
-}
-
-fn verify(run: &RunArgs, json: Option<&Path>, snapshots: &Path) -> Result<ExitCode> {
-    let entries = select(run)?;
-    let cfg = config(run);
-    let reports = run_all(&entries, &cfg);
-    let mut regressions = Vec::new();
-    let mut table = String::new();
-    table.push_str(&format!(
-        "{:<5} {:<58} {:<32} {}\n",
-        "label", "claim", "verdict", "reason"
-    ));
-    for r in &reports {
-        let verdict = r.verdict.to_string();
-        table.push_str(&format!(
-            "{:<5} {:<58} {:<32} {}\n",
-            r.claim.label,
-            r.claim.id,
-            r.verdict.class(),
-            r.summary
-        ));
-        let symbolic_ran = sslproof::sym::AVAILABLE;
-        match committed_verdict(snapshots, r.claim.id) {
-            Some(c) if c != verdict && symbolic_ran => regressions.push(format!(
-                "{}: committed `{c}`, computed `{verdict}`",
-                r.claim.id
-            )),
-            Some(_) => {}
-            None => eprintln!(
-                "note: no committed verdict for {} in {}",
-                r.claim.id,
-                snapshots.display()
-            ),
-        }
-    }
-    print!("{table}");
-    if !sslproof::sym::AVAILABLE {
-        eprintln!(
-            "note: built without the `symbolic` feature: symbolic evidence not run, verdicts not compared with the committed ones"
-        );
-    }
-    if let Some(path) = json {
-        let records: Vec<_> = reports.iter().map(report::record).collect();
-        let text = serde_json::to_string_pretty(&records)?;
-        std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
-        eprintln!("wrote {} records to {}", records.len(), path.display());
-    }
-    if regressions.is_empty() {
-        Ok(ExitCode::SUCCESS)
-    } else {
-        eprintln!("verdict regressions:\n  {}", regressions.join("\n  "));
-        Ok(ExitCode::from(1))
-    }
-}
-
-fn derive(run: &RunArgs, out: &Path, check: bool) -> Result<ExitCode> {
-    if !sslproof::sym::AVAILABLE {
-        bail!("derive needs the `symbolic` feature (the derivations carry symbolica's LaTeX)");
-    }
-    let entries = select(run)?;
-    let reports = run_all(&entries, &config(run));
-    let files = report::derivation_files(&reports);
-    let mut stale = Vec::new();
-    for (name, content) in &files {
-        let path = out.join(name);
-        if check {
-            if std::fs::read_to_string(&path).ok().as_deref() != Some(content.as_str()) {
-                stale.push(path.display().to_string());
-            }
-        } else {
-            std::fs::create_dir_all(out)?;
-            std::fs::write(&path, content)
-                .with_context(|| format!("writing {}", path.display()))?;
-        }
-    }
-    if check && !stale.is_empty() {
-        eprintln!(
-            "stale derivations (run `sslproof derive`):\n  {}",
-            stale.join("\n  ")
-        );
-        return Ok(ExitCode::from(1));
-    }
-    eprintln!(
-        "{} {} files in {}",
-        if check { "checked" } else { "wrote" },
-        files.len(),
-        out.display()
-    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -489,19 +437,16 @@ fn main() -> ExitCode {
             json,
             snapshots,
         } => verify(run, json.as_deref(), snapshots),
-        Command::Derive { run, out, check } => derive(run, out, *check),
+        Command::Derive {
+            run,
+            out,
+            readme,
+            check,
+        } => derive(run, out, readme, *check),
+        Command::List => list(),
         Command::Check(a) => check(a),
         Command::Golden { out, loss, large } => golden(out, loss, *large),
-        Command::Losses => {
-            losses();
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::List => {
-            for e in theorems::catalogue() {
-                println!("{:<5} {:<58} {}", e.claim.label, e.claim.id, e.claim.title);
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Losses => losses(),
     };
     match result {
         Ok(code) => code,

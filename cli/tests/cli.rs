@@ -66,6 +66,55 @@ fn verify_one_claim_writes_json_records() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// `verify --prec 512 --seed 7 --json`: every numeric check records 512 bits and a seed derived
+/// from 7, every mutant names the check that refuted it, and the verdict classes are the default
+/// run's.
+#[test]
+fn verify_records_the_settings_it_ran_with() {
+    let dir = std::env::temp_dir().join(format!("sslproof-cli-ladder-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let read = |args: &[&str], name: &str| -> Vec<serde_json::Value> {
+        let json = dir.join(name);
+        let mut all = vec!["verify", "--claim", "A1", "--claim", "C5", "--json"];
+        all.push(json.to_str().unwrap());
+        all.extend(args);
+        let out = sslproof(&all);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        v.as_array().unwrap().clone()
+    };
+    let default = read(&[], "default.json");
+    let high = read(&["--prec", "512", "--seed", "7"], "high.json");
+    for (d, h) in default.iter().zip(&high) {
+        assert_eq!(d["verdict_class"], h["verdict_class"], "{}", h["id"]);
+        assert_eq!(h["config"]["prec"], 512);
+        assert_eq!(h["config"]["seed"], 7);
+        let mut numeric = 0;
+        for p in h["findings"]["propositions"].as_array().unwrap() {
+            for c in p["checks"].as_array().unwrap() {
+                let m = &c["method"];
+                if m["kind"] == "numeric" {
+                    numeric += 1;
+                    assert_eq!(m["prec"], 512, "{}", c["name"]);
+                    if !m["seed"].is_null() {
+                        assert_eq!(m["seed"]["base"], 7, "{}", c["name"]);
+                    }
+                }
+            }
+        }
+        assert!(numeric > 0);
+        for m in h["mutants"]["refuted_by"].as_array().unwrap() {
+            assert!(m[1].is_string(), "mutant {} names no refuting check", m[0]);
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 #[test]
 fn unknown_claim_is_a_usage_error() {
     let out = sslproof(&["verify", "--claim", "Z9"]);

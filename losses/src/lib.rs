@@ -10,6 +10,9 @@
 //!
 //! It uses the engine without its `symbolic` feature: nothing here can reach symbolica.
 
+// Index loops mirror the formulas (row i, column j) in the matrix kernels.
+#![allow(clippy::needless_range_loop)]
+
 pub mod batch;
 pub mod float;
 pub mod kernels;
@@ -28,4 +31,5 @@ pub mod vicreg;
 
 pub mod checker;
 pub mod golden;
+pub mod input;
 pub mod npy;

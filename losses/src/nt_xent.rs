@@ -164,10 +164,10 @@ pub fn float<T: Real>(views: &[DMatrix<T>], kn: &Knobs) -> Result<Out<T>, BatchE
         raw.rows_mut(v * b, b).copy_from(z);
     }
     let norms: Vec<T> = (0..n).map(|i| raw.row(i).norm()).collect();
-    if kn.normalise {
-        if let Some(i) = norms.iter().position(|x| *x == T::zero()) {
-            return Err(BatchError::Linalg(LinalgError::Singular { col: i }));
-        }
+    if kn.normalise
+        && let Some(i) = norms.iter().position(|x| *x == T::zero())
+    {
+        return Err(BatchError::Linalg(LinalgError::Singular { col: i }));
     }
     let u = if kn.normalise {
         let mut u = raw.clone();

@@ -37,32 +37,6 @@ impl<T: Display> PropertyRun<T> {
     }
 }
 
-impl<T: Display> PropertyRun<T> {
-    /// The run as a numeric check at `prec` bits: it holds with `holds_detail`, or fails with the
-    /// shrunk counterexample and its seed.
-    pub fn to_check(
-        &self,
-        name: impl Into<String>,
-        prec: u32,
-        holds_detail: String,
-    ) -> crate::claim::Check {
-        use crate::claim::{Check, Method, Outcome};
-        let outcome = match self.describe_failure() {
-            None => Outcome::Holds(holds_detail),
-            Some(f) => Outcome::Fails(f),
-        };
-        Check::new(
-            name,
-            Method::Numeric {
-                prec,
-                cases: self.cases,
-                seed: Some(self.seed),
-            },
-            outcome,
-        )
-    }
-}
-
 /// The most shrink steps tried before reporting the current counterexample.
 pub const MAX_SHRINK_STEPS: usize = 200;
 

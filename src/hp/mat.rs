@@ -328,7 +328,7 @@ impl Mat {
         for x in &self.data {
             let a = x.as_abs();
             if *a > m {
-                m.assign_from(&*a);
+                m.assign_from(&a);
             }
         }
         m

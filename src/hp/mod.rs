@@ -3,6 +3,7 @@
 mod decomp;
 mod mat;
 pub mod sample;
+pub mod vec;
 
 pub use decomp::{Cholesky, Lu, MAX_JACOBI_SWEEPS, SymEigen};
 pub use mat::{DEFAULT_PREC, Mat};
@@ -66,4 +67,28 @@ pub fn bits_below(x: &Float) -> u32 {
     let e = x.get_exp().expect("finite nonzero residual");
     // |x| < 2^e, so −log2|x| > −e.
     if e >= 0 { 0 } else { (-e) as u32 }
+}
+
+/// A batch of `2d` rows `±t_j e_j` whose covariance is exactly `diag(vars)` under the divisor
+/// `B − 1` (`unbiased`) or `B`: `t_j = √(v_j·div/2)`. The batch mean is zero.
+pub fn batch_with_diagonal_covariance(vars: &[Float], unbiased: bool) -> Mat {
+    let prec = vars[0].prec();
+    let d = vars.len();
+    let b = 2 * d;
+    let div = if unbiased { b - 1 } else { b } as u64;
+    let t: Vec<Float> = vars
+        .iter()
+        .map(|v| (Float::with_val(prec, v * div) / 2u32).sqrt())
+        .collect();
+    Mat::from_fn(b, d, prec, |i, j| {
+        if i / 2 == j {
+            if i % 2 == 0 {
+                t[j].clone()
+            } else {
+                -t[j].clone()
+            }
+        } else {
+            Float::new(prec)
+        }
+    })
 }

@@ -142,6 +142,24 @@ impl Sampler {
         conjugate_diag(&q, spectrum)
     }
 
+    /// A random symmetric traceless direction `H` (`tr H = 0`), scaled to `‖H‖_F = 1`: the
+    /// directions that keep the trace fixed.
+    pub fn traceless_symmetric(&mut self, d: usize) -> Mat {
+        let prec = self.prec;
+        let g = self.gaussian(d, d);
+        let mut h = g.add(&g.transpose()).expect("square");
+        let t = Float::with_val(prec, h.trace().expect("square") / d as u64);
+        for i in 0..d {
+            *h.at_mut(i, i) -= &t;
+        }
+        let n = Float::with_val(prec, h.frobenius_sq().sqrt());
+        if n.is_zero() {
+            h
+        } else {
+            h.scale(&(Float::with_val(prec, 1) / n))
+        }
+    }
+
     /// A batch `Z ∈ R^{B×d}` of rows `x = μ + A g`, `g` standard normal, so `Cov = A Aᵀ`.
     pub fn batch(&mut self, b: usize, mean: &[Float], a: &Mat) -> Mat {
         let d = mean.len();

@@ -1,39 +1,17 @@
-//! The derivation document of one claim, and the index. GitHub-flavoured markdown with `$…$` and
-//! `$$…$$` math.
+//! The derivation document of one claim, the index, and the README's verdict table.
+//! GitHub-flavoured markdown with `$…$` and `$$…$$` math.
 
-use crate::claim::{Method, Outcome, Report, Role};
+use crate::claim::{ArgStep, Counting, Outcome, Report, Status};
 
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
-fn role_name(r: Role) -> &'static str {
-    match r {
-        Role::AsWritten => "as written",
-        Role::UnderConditions => "under conditions",
-        Role::Corrected => "corrected",
-        Role::Precise => "precise statement",
-        Role::Approximation => "approximation",
-    }
-}
-
-fn method_name(m: &Method) -> String {
-    match m {
-        Method::Symbolic { scope } => format!("symbolic, {scope}"),
-        Method::Numeric { prec, cases, seed } => match seed {
-            Some(s) => format!("{prec}-bit, {cases} cases, seed `{s:#x}`"),
-            None => format!("{prec}-bit, {cases} fixed cases"),
-        },
-        Method::Statistical { level, seed } => format!("test at level {level}, seed `{seed:#x}`"),
-        Method::Measured { prec } => format!("measured, {prec}-bit"),
-    }
-}
-
 fn outcome_name(o: &Outcome) -> String {
-    match o {
-        Outcome::Holds(d) => format!("holds: {d}"),
-        Outcome::Fails(d) => format!("**fails**: {d}"),
-        Outcome::NotRun(d) => format!("not run: {d}"),
+    match o.status() {
+        Status::Holds => format!("holds: {}", o.detail()),
+        Status::Fails => format!("**fails**: {}", o.detail()),
+        Status::NotRun => format!("not run: {}", o.detail()),
     }
 }
 
@@ -45,6 +23,10 @@ pub fn derivation(r: &Report) -> String {
     s.push_str(&format!("# {} — {}\n\n", c.label, c.title));
     s.push_str(&format!("`{}` · family `{}`\n\n", c.id, c.family));
     s.push_str(&format!("**Verdict: {}.**\n\n{}\n\n", r.verdict, r.summary));
+    s.push_str(&format!(
+        "Settings: {} bits, {} cases for the main property (others scaled), base seed `{:#x}`, fully symbolic matrices up to d = {}.\n\n",
+        r.config.prec, r.config.cases, r.config.seed, r.config.sym_d_max
+    ));
     s.push_str("## Source\n\n");
     s.push_str(&format!(
         "> {}\n\n— *{}* (`../shared/notes.md`)\n\n",
@@ -77,31 +59,73 @@ pub fn derivation(r: &Report) -> String {
         s.push_str(&format!(
             "### {} ({}) — {}\n\n",
             p.name,
-            role_name(p.role),
+            p.role.name(),
             status
         ));
         s.push_str(&format!("$$\n{}\n$$\n\n", p.statement));
-        s.push_str("| check | method | outcome |\n|---|---|---|\n");
+        s.push_str("| check | method | outcome | refutes |\n|---|---|---|---|\n");
         for ch in &p.checks {
             s.push_str(&format!(
-                "| {} | {} | {} |\n",
+                "| {} | {} | {} | {} |\n",
                 cell(&ch.name),
-                cell(&method_name(&ch.method)),
-                cell(&outcome_name(&ch.outcome))
+                cell(&ch.method.to_string()),
+                cell(&outcome_name(&ch.outcome)),
+                cell(
+                    &ch.refutes
+                        .iter()
+                        .map(|m| format!("`{m}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
             ));
         }
         s.push('\n');
+        if let Some(a) = &p.argument {
+            s.push_str(&format!(
+                "**Argument, {}** ({}):\n\n",
+                a.conclusion,
+                if a.holds() {
+                    "every checked step holds"
+                } else {
+                    "a checked step **fails**"
+                }
+            ));
+            for step in &a.steps {
+                match step {
+                    ArgStep::Checked {
+                        text,
+                        check,
+                        method,
+                        holds,
+                    } => s.push_str(&format!(
+                        "- {text} — *checked* by \"{check}\" ({}){}\n",
+                        method
+                            .as_ref()
+                            .map_or("no such check".to_string(), |m| m.to_string()),
+                        if *holds { "" } else { ": **does not hold**" }
+                    )),
+                    ArgStep::Cited { text, lemma } => s.push_str(&format!(
+                        "- {text} — *cited*: {} ({})\n",
+                        lemma.name, lemma.source
+                    )),
+                }
+            }
+            s.push('\n');
+        }
     }
-    s.push_str("## Mutants\n\nDeliberately wrong variants, run through the same checks; each must be refuted.\n\n");
-    s.push_str("| mutant | what is wrong | refuted by |\n|---|---|---|\n");
+    s.push_str("## Mutants\n\nPlausible wrong forms, each run through the same checks as the form it mutates; each must be refuted by a check that holds on that form.\n\n");
+    s.push_str("| mutant | of | what is wrong | refuted by |\n|---|---|---|---|\n");
     for m in &f.mutants {
-        let by = match m.refuted_by() {
-            Some(ch) => format!("{}: {}", ch.name, ch.outcome.detail()),
-            None => "**survived**".to_string(),
+        let by = match (&m.counting, m.refuting_check()) {
+            (Counting::Counts, Some(ch)) => format!("{}: {}", ch.name, ch.outcome.detail()),
+            (Counting::Void(why), _) => format!("**does not count**: {why}"),
+            (Counting::NotRun(why), _) => format!("**not run**: {why}"),
+            _ => "**survived**".to_string(),
         };
         s.push_str(&format!(
-            "| `{}` | {} | {} |\n",
+            "| `{}` | {} | {} | {} |\n",
             m.name,
+            cell(&m.of),
             cell(&m.description),
             cell(&by)
         ));
@@ -152,6 +176,21 @@ pub fn index(reports: &[Report]) -> String {
             r.claim.id,
             cell(&r.verdict.to_string()),
             cell(&r.summary)
+        ));
+    }
+    s
+}
+
+/// The README's verdict table: label, title, verdict.
+pub fn verdict_table(reports: &[Report]) -> String {
+    let mut s = String::from("| label | claim | verdict |\n|---|---|---|\n");
+    for r in reports {
+        s.push_str(&format!(
+            "| {} | [{}](docs/derivations/{}.md) | {} |\n",
+            r.claim.label,
+            cell(r.claim.title),
+            r.claim.id,
+            cell(&r.verdict.to_string())
         ));
     }
     s

@@ -1,0 +1,125 @@
+//! A user's numbers from files, as `sslproof check` reads them: the inputs (and gradients) from
+//! `.npy` files in the loss's input order, or everything from one `.npz` archive (arrays named
+//! like the inputs, `grad_<input>` for the gradients, a one-element `value`).
+
+use std::path::{Path, PathBuf};
+
+use nalgebra::DMatrix;
+
+use crate::npy::{self, Dtype, NpyError};
+use crate::registry::LossSpec;
+
+/// What the files held.
+#[derive(Debug)]
+pub struct UserFiles {
+    pub inputs: Vec<DMatrix<f64>>,
+    /// One per input with a gradient, if the files had gradients.
+    pub grads: Option<Vec<DMatrix<f64>>>,
+    /// The `.npz`'s `value`, if any.
+    pub value: Option<f64>,
+    /// Whether any array was float32 (the default precision of the check then is f32).
+    pub any_f32: bool,
+}
+
+/// Why the files could not be read as the loss's numbers.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error(transparent)]
+    Npy(#[from] NpyError),
+    #[error("{path}: no array {name:?} (it has {found:?}; {loss} takes {wanted})")]
+    Missing {
+        path: PathBuf,
+        name: String,
+        found: Vec<String>,
+        loss: String,
+        wanted: String,
+    },
+    #[error("{path}: gradients for some inputs but not all (expected {expected})")]
+    PartialGradients { path: PathBuf, expected: String },
+}
+
+/// The inputs and gradients from `.npy` files.
+pub fn from_npy(inputs: &[PathBuf], grads: &[PathBuf]) -> Result<UserFiles, InputError> {
+    let mut any_f32 = false;
+    let mut read = |paths: &[PathBuf]| -> Result<Vec<DMatrix<f64>>, NpyError> {
+        paths
+            .iter()
+            .map(|p| {
+                let (m, dt) = npy::read_matrix(p)?;
+                any_f32 |= dt == Dtype::F32;
+                Ok(m)
+            })
+            .collect()
+    };
+    let inputs = read(inputs)?;
+    let grads = if grads.is_empty() {
+        None
+    } else {
+        Some(read(grads)?)
+    };
+    Ok(UserFiles {
+        inputs,
+        grads,
+        value: None,
+        any_f32,
+    })
+}
+
+/// Everything from one `.npz` archive: the inputs named like the loss's inputs (`z1`, `z2`, …;
+/// for a variable number of views, as many `z<k>` as the archive has), `grad_<input>` for every
+/// input with a gradient or for none, and a one-element `value`.
+pub fn from_npz(spec: &LossSpec, path: &Path) -> Result<UserFiles, InputError> {
+    let npz = npy::read_npz(path)?;
+    let names: Vec<String> = npz.arrays.keys().cloned().collect();
+    let views = npz
+        .arrays
+        .keys()
+        .filter(|k| {
+            k.strip_prefix('z')
+                .is_some_and(|n| n.parse::<u32>().is_ok())
+        })
+        .count();
+    let wanted = spec.input_names(views);
+    let mut any_f32 = false;
+    let mut take = |name: &str| -> Option<DMatrix<f64>> {
+        npz.arrays.get(name).map(|(m, dt)| {
+            any_f32 |= *dt == Dtype::F32;
+            m.clone()
+        })
+    };
+    let mut inputs = Vec::new();
+    for n in &wanted {
+        inputs.push(take(n).ok_or_else(|| InputError::Missing {
+            path: path.to_path_buf(),
+            name: n.clone(),
+            found: names.clone(),
+            loss: spec.loss.name().to_string(),
+            wanted: wanted.join(" "),
+        })?);
+    }
+    let ng = spec.grad_count(inputs.len());
+    let gs: Vec<Option<DMatrix<f64>>> = wanted[..ng]
+        .iter()
+        .map(|n| take(&format!("grad_{n}")))
+        .collect();
+    let grads = if gs.iter().all(Option::is_none) {
+        None
+    } else if gs.iter().all(Option::is_some) {
+        Some(gs.into_iter().flatten().collect())
+    } else {
+        return Err(InputError::PartialGradients {
+            path: path.to_path_buf(),
+            expected: wanted[..ng]
+                .iter()
+                .map(|n| format!("grad_{n}"))
+                .collect::<Vec<_>>()
+                .join(" "),
+        });
+    };
+    Ok(UserFiles {
+        inputs,
+        grads,
+        value: npz.value,
+        any_f32,
+    })
+}
