@@ -19,6 +19,33 @@ use sslproof_losses::rounding::Precision;
 use sslproof_losses::{checker, golden, input};
 use sslproof_theorems::{self as theorems, Entry};
 
+/// Writes to standard output without ever panicking. A closed pipe (`sslproof check … | head -c1`)
+/// is the reader's choice, not an error: the rest is dropped and the exit code stays the one the
+/// work earned. Any other write error (`> /dev/full`) is an error: exit 2.
+fn emit(text: &str) -> Result<()> {
+    use std::io::Write;
+    static CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if CLOSED.load(std::sync::atomic::Ordering::Relaxed) {
+        return Ok(());
+    }
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            CLOSED.store(true, std::sync::atomic::Ordering::Relaxed);
+            Ok(())
+        }
+        Err(e) => bail!("writing to standard output: {e}"),
+    }
+}
+
+macro_rules! out {
+    ($($t:tt)*) => { emit(&format!($($t)*))? };
+}
+macro_rules! outln {
+    ($($t:tt)*) => { emit(&format!("{}\n", format_args!($($t)*)))? };
+}
+
 #[derive(Parser)]
 #[command(name = "sslproof", version, about = "Proves and checks the mathematics behind covariance-regularised self-supervised learning", long_about = None)]
 struct Cli {
@@ -122,8 +149,9 @@ struct CheckArgs {
     /// optionally `grad_<input>` for each input and a one-element `value`.
     #[arg(long, value_name = "NPZ")]
     npz: Option<PathBuf>,
-    /// Your loss value (overrides the `.npz`'s `value`).
-    #[arg(long, allow_negative_numbers = true)]
+    /// Your loss value (overrides the `.npz`'s `value`). Negative values may follow a space:
+    /// `--value -3.5`.
+    #[arg(long, allow_negative_numbers = true, allow_hyphen_values = true)]
     value: Option<f64>,
     /// Your gradients with respect to each input, same order and shapes.
     #[arg(long, num_args = 1.., conflicts_with = "npz", value_name = "NPY")]
@@ -227,9 +255,9 @@ fn verify(run: &RunArgs, json: Option<&Path>, snapshots: &Path) -> Result<ExitCo
     let reports = run_all(&entries, &cfg);
     let compare = sslproof::sym::AVAILABLE && cfg == Config::default();
     let mut regressions = Vec::new();
-    println!("{:<5} {:<58} {:<28} reason", "label", "claim", "verdict");
+    outln!("{:<5} {:<58} {:<28} reason", "label", "claim", "verdict");
     for r in &reports {
-        println!(
+        outln!(
             "{:<5} {:<58} {:<28} {}",
             r.claim.label,
             r.claim.id,
@@ -265,7 +293,8 @@ fn verify(run: &RunArgs, json: Option<&Path>, snapshots: &Path) -> Result<ExitCo
     if let Some(path) = json {
         let records: Vec<_> = reports.iter().map(report::record).collect();
         let text = serde_json::to_string_pretty(&records)?;
-        std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
+        sslproof_losses::npy::write_atomic(path, (text + "\n").as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
         eprintln!("wrote {} records to {}", records.len(), path.display());
     }
     if regressions.is_empty() {
@@ -327,7 +356,7 @@ fn derive(run: &RunArgs, out: &Path, readme: &Path, check: bool) -> Result<ExitC
 
 fn list() -> Result<ExitCode> {
     for e in theorems::CATALOGUE {
-        println!("{:<5} {:<58} {}", e.claim.label, e.claim.id, e.claim.title);
+        outln!("{:<5} {:<58} {}", e.claim.label, e.claim.id, e.claim.title);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -338,10 +367,22 @@ fn check(a: &CheckArgs) -> Result<ExitCode> {
         Some(path) => input::from_npz(&spec, path)?,
         None => input::from_npy(&a.inputs, &a.grad)?,
     };
-    let value = a
-        .value
-        .or(files.value)
-        .context("no loss value: give --value (or a one-element array `value` in the .npz)")?;
+    let (value, from) = match (a.value, files.value) {
+        (Some(v), _) => (v, "--value".to_string()),
+        (None, Some(v)) => (
+            v,
+            format!(
+                "{}[value]",
+                a.npz.as_deref().unwrap_or(Path::new("")).display()
+            ),
+        ),
+        (None, None) => {
+            bail!("no loss value: give --value (or a one-element array `value` in the .npz)")
+        }
+    };
+    if !value.is_finite() {
+        bail!("{from}: the loss value is {value}; a finite value is needed to compare");
+    }
     let precision = a.precision.unwrap_or(if files.any_f32 {
         Precision::F32
     } else {
@@ -357,10 +398,13 @@ fn check(a: &CheckArgs) -> Result<ExitCode> {
         grads: files.grads,
     };
     let report = checker::check(&spec, &files.inputs, &user, &opts)?;
-    print!("{}", report.render());
+    out!("{}", report.render());
     if let Some(path) = &a.json {
-        std::fs::write(path, serde_json::to_string_pretty(&report)? + "\n")
-            .with_context(|| format!("writing {}", path.display()))?;
+        sslproof_losses::npy::write_atomic(
+            path,
+            (serde_json::to_string_pretty(&report)? + "\n").as_bytes(),
+        )
+        .with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(ExitCode::from(report.exit_code()))
 }
@@ -397,14 +441,14 @@ fn golden(out: &Path, losses: &[&'static dyn Loss], large: bool) -> Result<ExitC
 
 fn losses() -> Result<ExitCode> {
     for &loss in registry::LOSSES {
-        println!("{loss}");
+        outln!("{loss}");
         for (i, v) in loss.variants().iter().enumerate() {
             let params: Vec<String> = v
                 .params
                 .iter()
                 .map(|p| format!("{}={}", p.name, p.default))
                 .collect();
-            println!(
+            outln!(
                 "  --variant {}{}\n      inputs: {}{}\n      params: {}\n      {}\n      source: {}",
                 v.name,
                 if i == 0 { " (default)" } else { "" },
@@ -424,7 +468,7 @@ fn losses() -> Result<ExitCode> {
             );
         }
         let ms: Vec<&str> = loss.mistakes().iter().map(|m| m.id).collect();
-        println!("  mistakes recognised: {}\n", ms.join(", "));
+        outln!("  mistakes recognised: {}\n", ms.join(", "));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -257,6 +257,46 @@ fn compare(
     (vc, sums, first)
 }
 
+/// A reference or a tolerance that is not a finite number (an overflow in the reference, a NaN
+/// tolerance) supports no conclusion about the user's numbers: an error (exit 2), never a
+/// disagreement.
+fn finite_reference(r: &Out<f64>, tv: f64, tg: &[f64], names: &[String]) -> Result<(), SpecError> {
+    let bad = |what: String, value: f64, why| Err(SpecError::OutOfRange { what, value, why });
+    if !r.value.is_finite() {
+        return bad(
+            "the reference value".into(),
+            r.value,
+            "it overflows or is undefined",
+        );
+    }
+    for (g, name) in r.grads.iter().zip(names) {
+        if let Some(x) = g.iter().find(|x| !x.is_finite()) {
+            return bad(
+                format!("the reference gradient of {name}"),
+                *x,
+                "it overflows or is undefined",
+            );
+        }
+    }
+    if !(tv.is_finite() && tv >= 0.0) {
+        return bad(
+            "the tolerance of the value".into(),
+            tv,
+            "the rounding model overflows here",
+        );
+    }
+    for (t, name) in tg.iter().zip(names) {
+        if !(t.is_finite() && *t >= 0.0) {
+            return bad(
+                format!("the tolerance of the gradient of {name}"),
+                *t,
+                "the rounding model overflows here",
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Checks the user's numbers. Errors only for bad input (count, shape, NaN in the inputs, an
 /// unusable batch); a NaN in the user's *results* is a disagreement, not an error.
 pub fn check(
@@ -295,6 +335,7 @@ pub fn check(
     let tg: Vec<f64> = (0..ng)
         .map(|t| tol.grads[t] + r.error.grads[t] + 2.0 * f64::EPSILON * r.out.grads[t].amax())
         .collect();
+    finite_reference(&r.out, tv, &tg, &names)?;
     let (value, grads, first) = compare(&names, user.value, user.grads.as_deref(), &r.out, tv, &tg);
     let outcome = if tol.untrustworthy.is_some() {
         Conclusion::Untrustworthy

@@ -331,6 +331,10 @@ impl Loss for CorInfoMax {
         2
     }
 
+    fn covariance_inputs(&self) -> &'static [&'static str] {
+        &["r1", "r2"]
+    }
+
     fn input_shape(&self, name: &str, b: usize, d: usize) -> (usize, usize) {
         match name {
             "mu1" | "mu2" => (1, d),

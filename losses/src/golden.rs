@@ -305,7 +305,10 @@ pub fn write_loss(
         loss.name(),
         if large { ".large" } else { "" }
     ));
-    std::fs::write(&path, serde_json::to_string_pretty(&manifest)? + "\n")
-        .with_context(|| format!("writing {}", path.display()))?;
+    npy::write_atomic(
+        &path,
+        (serde_json::to_string_pretty(&manifest)? + "\n").as_bytes(),
+    )
+    .with_context(|| format!("writing {}", path.display()))?;
     Ok(path)
 }

@@ -111,6 +111,12 @@ pub trait Loss: Sync {
         n_inputs
     }
 
+    /// The inputs that are covariance matrices (a running state): they must be symmetric and
+    /// positive semi-definite, and are refused with an error naming them otherwise.
+    fn covariance_inputs(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     /// The shape the input `name` must have when the first input is `B × d`.
     fn input_shape(&self, _name: &str, b: usize, d: usize) -> (usize, usize) {
         (b, d)

@@ -41,6 +41,14 @@ pub enum NpyError {
         declared: u128,
         available: u64,
     },
+    #[error("{path}: shape {found:?}, expected one element (shape (), (1,) or (1, 1))")]
+    NotScalar { path: PathBuf, found: Vec<u64> },
+    #[error("{path}: {extra} bytes after the array's data (a corrupt or concatenated file)")]
+    Trailing { path: PathBuf, extra: u64 },
+    #[error("{path}: the archive holds the entry {name:?} twice; which one is meant is ambiguous")]
+    Duplicate { path: PathBuf, name: String },
+    #[error("{path}: not a regular file (a directory, FIFO or device): refused")]
+    NotRegular { path: PathBuf },
     #[error("{path}: entry ({row}, {col}) is NaN or infinite")]
     NonFinite {
         path: PathBuf,
@@ -52,12 +60,54 @@ pub enum NpyError {
 /// Reads a 2-D float64 or float32 array as an `f64` matrix (C or Fortran order).
 pub fn read_matrix(path: &Path) -> Result<(DMatrix<f64>, Dtype), NpyError> {
     let p = || path.to_path_buf();
-    let file = File::open(path).map_err(|source| NpyError::Io { path: p(), source })?;
+    let file = open_regular(path)?;
     let available = file
         .metadata()
         .map_err(|source| NpyError::Io { path: p(), source })?
         .len();
-    parse_matrix(BufReader::new(file), available, path)
+    let mut reader = BufReader::new(file);
+    let m = parse_matrix(&mut reader, available, path)?;
+    at_end(&mut reader, path)?;
+    Ok(m)
+}
+
+/// Opens `path` after checking that it is a regular file: a FIFO would block for ever, a device
+/// could be endless.
+fn open_regular(path: &Path) -> Result<File, NpyError> {
+    let p = || path.to_path_buf();
+    let meta = std::fs::metadata(path).map_err(|source| NpyError::Io { path: p(), source })?;
+    if !meta.is_file() {
+        return Err(NpyError::NotRegular { path: p() });
+    }
+    File::open(path).map_err(|source| NpyError::Io { path: p(), source })
+}
+
+/// Nothing may follow the data. Reading to the end also makes the zip reader verify the entry's
+/// CRC-32, so a corrupted stored entry is refused here.
+fn at_end<R: Read>(reader: &mut R, path: &Path) -> Result<(), NpyError> {
+    let mut extra = 0u64;
+    let mut buf = [0u8; 8192];
+    loop {
+        match reader.read(&mut buf) {
+            Ok(0) => break,
+            // Count, but do not keep, what follows (bounded by the entry or file size).
+            Ok(n) => extra = extra.saturating_add(n as u64),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(NpyError::Malformed {
+                    path: path.to_path_buf(),
+                    detail: format!("reading past the data: {e}"),
+                });
+            }
+        }
+    }
+    if extra > 0 {
+        return Err(NpyError::Trailing {
+            path: path.to_path_buf(),
+            extra,
+        });
+    }
+    Ok(())
 }
 
 /// The arrays of an `.npz` archive.
@@ -65,7 +115,8 @@ pub fn read_matrix(path: &Path) -> Result<(DMatrix<f64>, Dtype), NpyError> {
 pub struct Npz {
     /// 2-D float arrays by name.
     pub arrays: BTreeMap<String, (DMatrix<f64>, Dtype)>,
-    /// A one-element float array named `value`, if any.
+    /// A one-element float array named `value`, if any (possibly NaN or infinite: the caller
+    /// decides, since `--value` may override it).
     pub value: Option<f64>,
 }
 
@@ -74,17 +125,20 @@ pub struct Npz {
 /// archive and the entry (`file.npz[z1]`).
 pub fn read_npz(path: &Path) -> Result<Npz, NpyError> {
     let p = || path.to_path_buf();
-    let file = File::open(path).map_err(|source| NpyError::Io { path: p(), source })?;
+    let file = open_regular(path)?;
     let mut zip = zip::ZipArchive::new(BufReader::new(file)).map_err(|e| NpyError::Archive {
         path: p(),
         detail: e.to_string(),
     })?;
+    if let Some(name) = repeated_name(path, zip.len())? {
+        return Err(NpyError::Duplicate { path: p(), name });
+    }
     let mut out = Npz {
         arrays: BTreeMap::new(),
         value: None,
     };
     for i in 0..zip.len() {
-        let entry = zip.by_index(i).map_err(|e| NpyError::Archive {
+        let mut entry = zip.by_index(i).map_err(|e| NpyError::Archive {
             path: p(),
             detail: format!("entry {i}: {e}"),
         })?;
@@ -97,14 +151,92 @@ pub fn read_npz(path: &Path) -> Result<Npz, NpyError> {
         };
         let label = PathBuf::from(format!("{}[{name}]", path.display()));
         let available = entry.size();
-        if name == "value" {
-            out.value = Some(parse_scalar(entry, &label)?);
+        let duplicate = if name == "value" {
+            out.value.is_some()
         } else {
-            let m = parse_matrix(entry, available, &label)?;
+            out.arrays.contains_key(&name)
+        };
+        if duplicate {
+            return Err(NpyError::Duplicate { path: p(), name });
+        }
+        if name == "value" {
+            out.value = Some(parse_scalar(&mut entry, &label)?);
+        } else {
+            let m = parse_matrix(&mut entry, available, &label)?;
             out.arrays.insert(name, m);
         }
+        at_end(&mut entry, &label)?;
     }
     Ok(out)
+}
+
+/// The zip reader keeps one entry per name (the last), so a name listed twice is found here, in
+/// the archive's central directory: when it lists more records than the reader kept distinct
+/// names, the first name listed twice. Archives with a zip64 end record (65 535 entries or more)
+/// are not examined. Every offset is bounds-checked: the bytes are hostile.
+fn repeated_name(path: &Path, distinct: usize) -> Result<Option<String>, NpyError> {
+    use std::io::{Seek, SeekFrom};
+    let io = |source| NpyError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut f = File::open(path).map_err(io)?;
+    let len = f.metadata().map_err(io)?.len();
+    let tail_len = len.min(22 + 65_535);
+    f.seek(SeekFrom::Start(len - tail_len)).map_err(io)?;
+    let mut tail = vec![0u8; tail_len as usize];
+    f.read_exact(&mut tail).map_err(io)?;
+    let Some(at) = tail
+        .windows(4)
+        .rposition(|w| w == 0x06054b50u32.to_le_bytes())
+    else {
+        return Ok(None);
+    };
+    let u16_at = |b: &[u8], i: usize| b.get(i..i + 2).map(|s| u16::from_le_bytes([s[0], s[1]]));
+    let u32_at = |b: &[u8], i: usize| {
+        b.get(i..i + 4)
+            .map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+    };
+    let (Some(total), Some(cd_size), Some(cd_off)) = (
+        u16_at(&tail, at + 10),
+        u32_at(&tail, at + 12),
+        u32_at(&tail, at + 16),
+    ) else {
+        return Ok(None);
+    };
+    if total == u16::MAX || usize::from(total) <= distinct {
+        return Ok(None);
+    }
+    if u64::from(cd_off) + u64::from(cd_size) > len {
+        return Ok(None); // the zip reader accepted it; its own checks apply
+    }
+    let mut cd = vec![0u8; cd_size as usize];
+    f.seek(SeekFrom::Start(u64::from(cd_off))).map_err(io)?;
+    f.read_exact(&mut cd).map_err(io)?;
+    let mut seen = std::collections::BTreeSet::new();
+    let mut i = 0usize;
+    for _ in 0..total {
+        let (Some(n), Some(x), Some(c)) = (
+            u16_at(&cd, i + 28),
+            u16_at(&cd, i + 30),
+            u16_at(&cd, i + 32),
+        ) else {
+            break;
+        };
+        let Some(name) = cd.get(i + 46..i + 46 + usize::from(n)) else {
+            break;
+        };
+        let name = String::from_utf8_lossy(name).into_owned();
+        let name = name
+            .strip_suffix(".npy")
+            .map(str::to_string)
+            .unwrap_or(name);
+        if !seen.insert(name.clone()) {
+            return Ok(Some(name));
+        }
+        i += 46 + usize::from(n) + usize::from(x) + usize::from(c);
+    }
+    Ok(Some("(an entry)".into()))
 }
 
 /// A one-element float array (shape `()`, `(1,)` or `(1, 1)`).
@@ -115,8 +247,9 @@ fn parse_scalar<R: Read>(reader: R, path: &Path) -> Result<f64, NpyError> {
         detail: e.to_string(),
     })?;
     let shape = npy.shape().to_vec();
-    if shape.iter().product::<u64>() != 1 {
-        return Err(NpyError::Shape {
+    // Every dimension must be 1: a product could overflow (2³² · 2³²) or hide a zero.
+    if shape.iter().any(|&s| s != 1) || shape.len() > 2 {
+        return Err(NpyError::NotScalar {
             path: p(),
             found: shape,
         });
@@ -137,13 +270,8 @@ fn parse_scalar<R: Read>(reader: R, path: &Path) -> Result<f64, NpyError> {
             });
         }
     };
-    if !x.is_finite() {
-        return Err(NpyError::NonFinite {
-            path: p(),
-            row: 0,
-            col: 0,
-        });
-    }
+    // A NaN or infinite value is returned as it is: `--value` may override it, and whoever uses
+    // it refuses it (`sslproof check` does, naming where it came from).
     Ok(x)
 }
 
@@ -226,18 +354,51 @@ fn write_as<T: npyz::AutoSerialize>(
     m: &DMatrix<f64>,
     conv: impl Fn(f64) -> T,
 ) -> std::io::Result<()> {
-    let file = BufWriter::new(File::create(path)?);
-    let mut w = npyz::WriteOptions::<T>::new()
-        .default_dtype()
-        .shape(&[m.nrows() as u64, m.ncols() as u64])
-        .writer(file)
-        .begin_nd()?;
-    for i in 0..m.nrows() {
-        for j in 0..m.ncols() {
-            w.push(&conv(m[(i, j)]))?;
+    atomically(path, |file| {
+        let mut w = npyz::WriteOptions::<T>::new()
+            .default_dtype()
+            .shape(&[m.nrows() as u64, m.ncols() as u64])
+            .writer(BufWriter::new(file))
+            .begin_nd()?;
+        for i in 0..m.nrows() {
+            for j in 0..m.ncols() {
+                w.push(&conv(m[(i, j)]))?;
+            }
         }
+        w.finish()
+    })
+}
+
+/// Writes `path` through a temporary file in the same directory, renamed over `path` when
+/// complete: a reader sees the old file or the new one, never a partial one, and two writers
+/// leave one complete file.
+pub fn atomically(
+    path: &Path,
+    write: impl FnOnce(&mut File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let k = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.{}.{k}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = File::create(&tmp)?;
+        write(&mut f)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
     }
-    w.finish()
+    result
+}
+
+/// [`atomically`] for bytes in memory.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    atomically(path, |f| f.write_all(bytes))
 }
 
 /// Writes an `f64` matrix as a C-order float64 `.npy` file.

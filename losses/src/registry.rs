@@ -81,7 +81,7 @@ pub enum SpecError {
     },
     #[error("unknown mistake {0:?}")]
     Mistake(String),
-    #[error("{loss} ({variant}) takes {expected} inputs ({names}), got {found}")]
+    #[error("{loss} ({variant}) takes {expected} ({names}), got {found}")]
     InputCount {
         loss: &'static str,
         variant: &'static str,
@@ -97,6 +97,19 @@ pub enum SpecError {
     },
     #[error(transparent)]
     Batch(#[from] BatchError),
+    /// A covariance input (a running state) that is not symmetric positive semi-definite.
+    #[error("input {name} must be a symmetric positive semi-definite covariance: {why}")]
+    Covariance { name: String, why: String },
+    /// Finite inputs whose reference or tolerance is not finite: outside the range in which the
+    /// reference can say anything about the user's numbers.
+    #[error(
+        "{what} is not finite ({value}): the inputs are outside the range the reference covers ({why})"
+    )]
+    OutOfRange {
+        what: String,
+        value: f64,
+        why: &'static str,
+    },
 }
 
 /// A loss in one variant with its parameters.
@@ -233,9 +246,9 @@ impl LossSpec {
                 loss: self.loss.name(),
                 variant: self.variant.name,
                 expected: if variable {
-                    "2 or more".into()
+                    "2 or more inputs".into()
                 } else {
-                    names.len().to_string()
+                    format!("{} inputs", names.len())
                 },
                 names: names.join(" "),
                 found: inputs.len(),
@@ -254,6 +267,11 @@ impl LossSpec {
         }
         if b == 0 || d == 0 {
             return Err(BatchError::Empty { b, d }.into());
+        }
+        for (name, z) in names.iter().zip(inputs) {
+            if self.loss.covariance_inputs().contains(&name.as_str()) {
+                check_covariance(name, z)?;
+            }
         }
         Ok(())
     }
@@ -328,4 +346,37 @@ pub fn param_hp(x: f64, prec: u32) -> Float {
         prec,
         Float::parse(&s).expect("a finite f64 prints as a decimal"),
     )
+}
+
+/// Symmetric and positive semi-definite, to the rounding of a float32 computation: asymmetry up to
+/// 2⁻¹⁶ of the largest entry (float32 products are symmetric to about 2⁻²³ of it; a factor 128 of
+/// room), eigenvalues down to −2⁻¹⁶ of the largest (the same room for a rank-deficient estimate).
+fn check_covariance<T: Real>(name: &str, m: &DMatrix<T>) -> Result<(), SpecError> {
+    let f = m.map(|x| nalgebra::try_convert::<T, f64>(x).unwrap_or(f64::NAN));
+    let scale = f.amax();
+    let slack = scale * 2f64.powi(-16);
+    let err = |why: String| SpecError::Covariance {
+        name: name.to_string(),
+        why,
+    };
+    for i in 0..f.nrows() {
+        for j in 0..i {
+            let gap = (f[(i, j)] - f[(j, i)]).abs();
+            if gap.is_nan() || gap > slack {
+                return Err(err(format!(
+                    "entries ({i}, {j}) = {:e} and ({j}, {i}) = {:e} differ",
+                    f[(i, j)],
+                    f[(j, i)]
+                )));
+            }
+        }
+    }
+    let sym = (&f + f.transpose()) * 0.5;
+    let lmin = sym.symmetric_eigenvalues().min();
+    if lmin.is_nan() || lmin < -slack {
+        return Err(err(format!(
+            "its smallest eigenvalue is {lmin:e} (the largest entry is {scale:e}): it is indefinite"
+        )));
+    }
+    Ok(())
 }

@@ -203,3 +203,169 @@ fn bad_npz_is_named() {
     let e = read_npz(&p).unwrap_err().to_string();
     assert!(e.contains("value.npz[value]") && e.contains("shape"), "{e}");
 }
+
+/// An `.npy` header for `dict`, padded as numpy pads it, followed by `data`.
+fn npy_with_header(dict: &str, data: &[u8]) -> Vec<u8> {
+    let mut header = dict.to_string();
+    while !(10 + header.len() + 1).is_multiple_of(64) {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    bytes.extend_from_slice(data);
+    bytes
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hostile inputs (issue: `check` under hostile input). Each was a panic, a silent wrong read or
+// an accepted corruption before.
+// ---------------------------------------------------------------------------------------------
+
+/// A `value` entry declaring shape (2³², 2³²) or (2⁶³, 2): the element count overflowed u64 and
+/// panicked ("attempt to multiply with overflow"). Now a named shape error.
+#[test]
+fn value_with_an_overflowing_shape_is_a_named_error() {
+    for shape in [
+        "(4294967296, 4294967296)",
+        "(9223372036854775808, 2)",
+        "(2, 1)",
+    ] {
+        let dict = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}");
+        let p = npz(
+            &format!("value-{}.npz", shape.len()),
+            &[("value", npy_with_header(&dict, &[0u8; 16]))],
+        );
+        let e = read_npz(&p).unwrap_err();
+        assert!(matches!(e, NpyError::NotScalar { .. }), "{shape}: {e}");
+        assert!(e.to_string().contains("one element"), "{e}");
+    }
+}
+
+/// Bytes after the data are refused, in a file and in an archive entry.
+#[test]
+fn trailing_bytes_are_refused() {
+    let mut bytes = npy_bytes(&sample());
+    bytes.extend_from_slice(b"extra");
+    let p = tmp("trailing.npy");
+    std::fs::write(&p, &bytes).unwrap();
+    let e = read_matrix(&p).unwrap_err();
+    assert!(matches!(e, NpyError::Trailing { extra: 5, .. }), "{e}");
+    let p = npz("trailing.npz", &[("z1", bytes)]);
+    let e = read_npz(&p).unwrap_err();
+    assert!(
+        matches!(e, NpyError::Trailing { .. }) && e.to_string().contains("trailing.npz[z1]"),
+        "{e}"
+    );
+}
+
+/// A stored zip archive written by hand, so that it can hold what no zip writer writes (the same
+/// name twice).
+fn raw_zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut central = Vec::new();
+    for (name, data) in entries {
+        let mut crc = flate2::Crc::new();
+        crc.update(data);
+        let (crc, len, off) = (crc.sum(), data.len() as u32, out.len() as u32);
+        let common = |v: &mut Vec<u8>| {
+            v.extend_from_slice(&20u16.to_le_bytes()); // version needed
+            v.extend_from_slice(&0u16.to_le_bytes()); // flags
+            v.extend_from_slice(&0u16.to_le_bytes()); // stored
+            v.extend_from_slice(&0u32.to_le_bytes()); // time, date
+            v.extend_from_slice(&crc.to_le_bytes());
+            v.extend_from_slice(&len.to_le_bytes());
+            v.extend_from_slice(&len.to_le_bytes());
+            v.extend_from_slice(&(name.len() as u16).to_le_bytes());
+            v.extend_from_slice(&0u16.to_le_bytes()); // extra
+        };
+        out.extend_from_slice(&0x04034b50u32.to_le_bytes());
+        common(&mut out);
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(data);
+        central.extend_from_slice(&0x02014b50u32.to_le_bytes());
+        central.extend_from_slice(&20u16.to_le_bytes()); // version made by
+        common(&mut central);
+        central.extend_from_slice(&[0u8; 6]); // comment len, disk, internal attrs
+        central.extend_from_slice(&0u32.to_le_bytes()); // external attrs
+        central.extend_from_slice(&off.to_le_bytes());
+        central.extend_from_slice(name.as_bytes());
+    }
+    let cd_off = out.len() as u32;
+    out.extend_from_slice(&central);
+    out.extend_from_slice(&0x06054b50u32.to_le_bytes());
+    out.extend_from_slice(&[0u8; 4]);
+    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(central.len() as u32).to_le_bytes());
+    out.extend_from_slice(&cd_off.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out
+}
+
+/// Two entries with the same name: the last one used to win silently. Now refused, by name.
+#[test]
+fn duplicate_entries_are_refused() {
+    let a = npy_bytes(&sample());
+    let b = npy_bytes(&(sample() * 2.0));
+    let ok = tmp("one.npz");
+    std::fs::write(&ok, raw_zip(&[("z1.npy", &a)])).unwrap();
+    let r = read_npz(&ok);
+    assert_eq!(
+        r.unwrap().arrays["z1"].0,
+        sample(),
+        "the hand-made archive reads"
+    );
+    let p = tmp("dup.npz");
+    std::fs::write(&p, raw_zip(&[("z1.npy", &a), ("z1.npy", &b)])).unwrap();
+    let e = read_npz(&p).unwrap_err().to_string();
+    assert!(
+        e.contains("dup.npz") && e.contains("z1") && e.contains("twice"),
+        "{e}"
+    );
+}
+
+/// A flipped byte inside a stored entry's data: the CRC-32 is now verified.
+#[test]
+fn a_corrupted_entry_fails_its_crc() {
+    let b = npy_bytes(&sample());
+    let p = npz("crc.npz", &[("z1", b.clone())]);
+    let mut raw = std::fs::read(&p).unwrap();
+    // The last data byte of the stored entry: find the entry's data in the archive.
+    let at = raw
+        .windows(b.len())
+        .position(|w| w == b.as_slice())
+        .expect("a stored entry holds the bytes verbatim");
+    raw[at + b.len() - 1] ^= 0x40;
+    std::fs::write(&p, &raw).unwrap();
+    let e = read_npz(&p).unwrap_err().to_string();
+    assert!(
+        e.contains("crc.npz[z1]") && e.to_lowercase().contains("checksum"),
+        "{e}"
+    );
+}
+
+/// A FIFO would block the reader for ever: refused before opening.
+#[test]
+fn a_fifo_is_refused() {
+    let p = tmp("fifo.npy");
+    let _ = std::fs::remove_file(&p);
+    let made = std::process::Command::new("mkfifo").arg(&p).status();
+    if !made.is_ok_and(|s| s.success()) {
+        return; // no mkfifo on this system
+    }
+    let e = read_matrix(&p).unwrap_err();
+    assert!(matches!(e, NpyError::NotRegular { .. }), "{e}");
+}
+
+/// A NaN `value` entry is read as it is: `--value` may override it, and `check` refuses it when
+/// it does not.
+#[test]
+fn a_nan_value_entry_is_left_to_the_caller() {
+    let p = npz(
+        "nanvalue.npz",
+        &[("value", npy_bytes(&DMatrix::from_element(1, 1, f64::NAN)))],
+    );
+    assert!(read_npz(&p).unwrap().value.unwrap().is_nan());
+}
