@@ -162,6 +162,11 @@ struct CheckArgs {
     /// Working precision in bits of the MPFR reference.
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(64..=4096))]
     prec: u32,
+    /// Memory budget for reading the files and for the check, decided before allocating: a job
+    /// that needs more is refused (exit 2) with the shape and the amount. Bytes, or with a
+    /// suffix K, M, G, T (powers of 1024).
+    #[arg(long, value_name = "BYTES", default_value = "8G", value_parser = parse_bytes)]
+    max_memory: u128,
     /// Also write the report as JSON.
     #[arg(long, value_name = "PATH")]
     json: Option<PathBuf>,
@@ -171,6 +176,30 @@ struct CheckArgs {
 fn loss_parser() -> impl clap::builder::TypedValueParser<Value = &'static dyn Loss> {
     clap::builder::PossibleValuesParser::new(registry::names())
         .map(|s: String| registry::find(&s).expect("a listed name"))
+}
+
+/// `--max-memory`: `8G`, `512M`, `1073741824`.
+fn parse_bytes(s: &str) -> Result<u128, String> {
+    let t = s.trim();
+    let (num, mult) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let m: u128 = match c.to_ascii_uppercase() {
+                'K' => 1 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                'T' => 1 << 40,
+                _ => return Err(format!("unknown unit {c:?} (use K, M, G or T)")),
+            };
+            (&t[..i], m)
+        }
+        _ => (t, 1),
+    };
+    let n: u128 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a whole number of bytes (e.g. 8G, 512M)"))?;
+    n.checked_mul(mult)
+        .filter(|&b| b > 0)
+        .ok_or_else(|| format!("{s:?} is not a usable budget"))
 }
 
 /// `--precision`: the user's arithmetic.
@@ -364,8 +393,8 @@ fn list() -> Result<ExitCode> {
 fn check(a: &CheckArgs) -> Result<ExitCode> {
     let spec = LossSpec::new(a.loss, a.variant.as_deref(), &a.params)?;
     let files = match &a.npz {
-        Some(path) => input::from_npz(&spec, path)?,
-        None => input::from_npy(&a.inputs, &a.grad)?,
+        Some(path) => input::from_npz(&spec, path, a.max_memory)?,
+        None => input::from_npy(&a.inputs, &a.grad, a.max_memory)?,
     };
     let (value, from) = match (a.value, files.value) {
         (Some(v), _) => (v, "--value".to_string()),
@@ -391,6 +420,7 @@ fn check(a: &CheckArgs) -> Result<ExitCode> {
     let opts = checker::Options {
         precision,
         hp_bits: a.prec,
+        max_memory: a.max_memory,
         ..checker::Options::default()
     };
     let user = checker::UserNumbers {

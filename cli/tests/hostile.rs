@@ -199,3 +199,122 @@ fn json_reports_are_written_whole() {
         .collect();
     assert_eq!(left.len(), 1, "{left:?}");
 }
+
+/// Runs `sslproof` under a 6 GiB address-space cap (`ulimit -v`), as the review did.
+fn run_capped(args: &[&str]) -> Output {
+    let mut cmd = String::from("ulimit -v 6291456; exec \"$0\"");
+    for i in 0..args.len() {
+        cmd.push_str(&format!(" \"${}\"", i + 1));
+    }
+    Command::new("bash")
+        .arg("-c")
+        .arg(&cmd)
+        .arg(env!("CARGO_BIN_EXE_sslproof"))
+        .args(args)
+        .output()
+        .expect("run sslproof under ulimit")
+}
+
+/// Valid 1.6 MB inputs whose working set is 10²–10⁴ GB (similarity matrices of B = 100 000,
+/// a 100 000 × 100 000 cross-correlation) used to be killed (SIGABRT or the OOM killer). Now
+/// refused before allocating: exit 2 with the shape and the amount, under a 6 GiB cap.
+#[test]
+fn jobs_over_the_memory_budget_are_refused_before_allocating() {
+    let tall = DMatrix::from_fn(100_000, 2, |i, j| ((i * 3 + j) % 7) as f64 - 3.0);
+    let wide = DMatrix::from_fn(2, 100_000, |i, j| ((i + j * 5) % 9) as f64 - 4.0);
+    let (t1, t2) = (npy("tall1.npy", &tall), npy("tall2.npy", &tall));
+    let (w1, w2) = (npy("wide1.npy", &wide), npy("wide2.npy", &wide));
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["--loss", "nt-xent", "--inputs", &t1, &t2],
+        vec!["--loss", "uniformity", "--inputs", &t1],
+        vec!["--loss", "barlow-twins", "--inputs", &w1, &w2],
+        vec!["--loss", "corinfomax", "--inputs", &w1, &w2],
+    ];
+    for c in cases {
+        let mut args = vec!["check"];
+        args.extend(&c);
+        args.extend(["--value", "1"]);
+        let t = std::time::Instant::now();
+        let o = run_capped(&args);
+        assert_eq!(o.status.code(), Some(2), "{c:?}: {}", text(&o));
+        assert!(
+            text(&o).contains("needs about") && text(&o).contains("--max-memory"),
+            "{c:?}: {}",
+            text(&o)
+        );
+        assert!(t.elapsed().as_secs() < 30, "{c:?} took {:?}", t.elapsed());
+    }
+}
+
+/// `--max-memory` is the budget: a small one refuses a case the default accepts, naming both
+/// amounts; a file over what is left of the budget is refused before it is read.
+#[test]
+fn the_budget_is_the_one_given() {
+    let (z1, z2) = views(1.0);
+    let o = run(&[
+        "check",
+        "--loss",
+        "vicreg",
+        "--inputs",
+        &z1,
+        &z2,
+        "--value",
+        "1",
+        "--max-memory",
+        "2K",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("2.0 KiB"), "{}", text(&o));
+    let o = run(&[
+        "check",
+        "--loss",
+        "vicreg",
+        "--inputs",
+        &z1,
+        &z2,
+        "--value",
+        "1",
+        "--max-memory",
+        "lots",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("--max-memory"),
+        "{}",
+        text(&o)
+    );
+}
+
+/// A header declaring (16384, 8192) in a sparse file (4 KB on disk, 1 GiB long) is read within
+/// the budget or refused; either way the run ends with exit 2 (one input where VICReg takes two)
+/// under the 6 GiB cap.
+#[test]
+fn a_sparse_file_declaring_a_large_shape_is_bounded() {
+    let p = dir().join("sparse.npy");
+    let dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (16384, 8192), }";
+    let mut header = dict.to_string();
+    while !(10 + header.len() + 1).is_multiple_of(64) {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    std::fs::write(&p, &bytes).unwrap();
+    let f = std::fs::OpenOptions::new().write(true).open(&p).unwrap();
+    f.set_len(bytes.len() as u64 + 16384 * 8192 * 8).unwrap();
+    let o = run_capped(&[
+        "check",
+        "--loss",
+        "vicreg",
+        "--inputs",
+        p.to_str().unwrap(),
+        "--value",
+        "1",
+        "--max-memory",
+        "1G",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("needs about"), "{}", text(&o));
+    let _ = std::fs::remove_file(&p);
+}

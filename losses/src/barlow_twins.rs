@@ -298,6 +298,10 @@ impl Loss for BarlowTwins {
         }))
     }
 
+    fn scratch(&self) -> crate::loss::Scratch {
+        crate::loss::Scratch { dd: 16, nn: 0 }
+    }
+
     fn hp_work(&self, _spec: &LossSpec, b: usize, d: usize, _n: usize) -> f64 {
         let (b, d) = (b as f64, d as f64);
         2.0 * b * d * d + 4.0 * d * d

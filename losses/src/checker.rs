@@ -29,6 +29,9 @@ pub struct Options {
     /// Largest MPFR reference worth computing, in multiply-adds ([`LossSpec::hp_work`]); above
     /// it the reference is the f64 implementation, whose own error bound is added.
     pub hp_max_work: f64,
+    /// Memory budget in bytes: a check whose working set ([`LossSpec::working_set`]) exceeds it is
+    /// refused before anything is computed.
+    pub max_memory: u128,
 }
 
 impl Default for Options {
@@ -37,6 +40,7 @@ impl Default for Options {
             precision: Precision::F32,
             hp_bits: 256,
             hp_max_work: 2e7,
+            max_memory: crate::npy::DEFAULT_BUDGET,
         }
     }
 }
@@ -327,6 +331,21 @@ pub fn check(
                 });
             }
         }
+    }
+    let (b, d) = inputs[0].shape();
+    let hp = (spec.hp_work(b, d, inputs.len()) <= opts.hp_max_work).then_some(opts.hp_bits);
+    let need = spec.working_set(b, d, inputs.len(), hp);
+    if need.is_none_or(|n| n > opts.max_memory) {
+        return Err(SpecError::TooLarge {
+            what: format!(
+                "checking {} ({}) at B = {b}, d = {d} with {} inputs",
+                spec.loss.name(),
+                spec.variant.name,
+                inputs.len()
+            ),
+            needed: crate::npy::Bytes(need.unwrap_or(u128::MAX)),
+            budget: crate::npy::Bytes(opts.max_memory),
+        });
     }
     let r = reference(spec, inputs, opts)?;
     let tol = rounding::tolerance(&r.scale, &r.out64, opts.precision);

@@ -349,6 +349,10 @@ impl Loss for CodingRate {
         Some(loss(&inputs[0], &spec.p_hp("eps", prec), convention))
     }
 
+    fn scratch(&self) -> crate::loss::Scratch {
+        crate::loss::Scratch { dd: 8, nn: 8 }
+    }
+
     fn hp_work(&self, _spec: &LossSpec, b: usize, d: usize, _n: usize) -> f64 {
         let (b, d) = (b as f64, d as f64);
         let n = b.min(d);

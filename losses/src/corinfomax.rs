@@ -366,6 +366,10 @@ impl Loss for CorInfoMax {
         })
     }
 
+    fn scratch(&self) -> crate::loss::Scratch {
+        crate::loss::Scratch { dd: 16, nn: 0 }
+    }
+
     fn hp_work(&self, _spec: &LossSpec, b: usize, d: usize, _n: usize) -> f64 {
         let (b, d) = (b as f64, d as f64);
         2.0 * (b * d * d + 2.0 * d * d * d)

@@ -39,13 +39,19 @@ pub enum InputError {
 }
 
 /// The inputs and gradients from `.npy` files.
-pub fn from_npy(inputs: &[PathBuf], grads: &[PathBuf]) -> Result<UserFiles, InputError> {
+/// Reading stops before allocating when the files would take more than `budget` bytes.
+pub fn from_npy(
+    inputs: &[PathBuf],
+    grads: &[PathBuf],
+    budget: u128,
+) -> Result<UserFiles, InputError> {
     let mut any_f32 = false;
+    let mut left = budget;
     let mut read = |paths: &[PathBuf]| -> Result<Vec<DMatrix<f64>>, NpyError> {
         paths
             .iter()
             .map(|p| {
-                let (m, dt) = npy::read_matrix(p)?;
+                let (m, dt) = npy::read_matrix_within(p, &mut left)?;
                 any_f32 |= dt == Dtype::F32;
                 Ok(m)
             })
@@ -68,17 +74,17 @@ pub fn from_npy(inputs: &[PathBuf], grads: &[PathBuf]) -> Result<UserFiles, Inpu
 /// Everything from one `.npz` archive: the inputs named like the loss's inputs (`z1`, `z2`, …;
 /// for a variable number of views, as many `z<k>` as the archive has), `grad_<input>` for every
 /// input with a gradient or for none, and a one-element `value`.
-pub fn from_npz(spec: &LossSpec, path: &Path) -> Result<UserFiles, InputError> {
-    let npz = npy::read_npz(path)?;
-    let names: Vec<String> = npz.arrays.keys().cloned().collect();
-    let views = npz
-        .arrays
-        .keys()
-        .filter(|k| {
-            k.strip_prefix('z')
-                .is_some_and(|n| n.parse::<u32>().is_ok())
-        })
-        .count();
+/// Only the entries the loss takes are decoded (others are skipped, not decompressed), within
+/// `budget` bytes.
+pub fn from_npz(spec: &LossSpec, path: &Path, budget: u128) -> Result<UserFiles, InputError> {
+    let fixed = spec.input_names(2);
+    let is_input = |n: &str| fixed.iter().any(|f| f == n) || is_view(n);
+    let wanted = |n: &str| {
+        n == "value" || is_input(n) || n.strip_prefix("grad_").is_some_and(&is_input)
+    };
+    let npz = npy::read_npz_within(path, &mut budget.clone(), &wanted)?;
+    let names = npz.names.clone();
+    let views = npz.arrays.keys().filter(|k| is_view(k)).count();
     let wanted = spec.input_names(views);
     let mut any_f32 = false;
     let mut take = |name: &str| -> Option<DMatrix<f64>> {
@@ -121,5 +127,12 @@ pub fn from_npz(spec: &LossSpec, path: &Path) -> Result<UserFiles, InputError> {
         grads,
         value: npz.value,
         any_f32,
+    })
+}
+
+/// A view's name: `z` and a decimal index (`z1`, `z12`; not `z+1` or `z01`).
+fn is_view(name: &str) -> bool {
+    name.strip_prefix('z').is_some_and(|n| {
+        !n.is_empty() && !n.starts_with('0') && n.bytes().all(|c| c.is_ascii_digit())
     })
 }

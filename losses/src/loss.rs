@@ -78,6 +78,15 @@ pub struct Mistake {
     pub says: &'static str,
 }
 
+/// Matrices a loss holds at once beyond its inputs (see [`Loss::scratch`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Scratch {
+    /// `d × d` matrices (covariances, cross-correlations, their inverses).
+    pub dd: u32,
+    /// `N × N` matrices, `N` the rows of all views together (similarities, distances, Gram).
+    pub nn: u32,
+}
+
 /// A loss the checker, the golden files and the theorems know. The default methods describe the
 /// common case: two views `z1 z2` of shape `B × d`, both with gradients.
 pub trait Loss: Sync {
@@ -109,6 +118,15 @@ pub trait Loss: Sync {
     /// How many inputs, the leading ones, have a gradient.
     fn grad_count(&self, _variant: &Variant, n_inputs: usize) -> usize {
         n_inputs
+    }
+
+    /// How many `d × d` and `N × N` (`N` = all rows of all views) f64 matrices the loss and its
+    /// checking (reference, magnitudes, the variants tried by the diagnosis, one at a time) hold
+    /// at once, beyond the inputs: the memory budget of `check` is decided from it before anything
+    /// is allocated ([`crate::registry::LossSpec::working_set`]). Default: covariance-type losses
+    /// (d × d products and their inverses).
+    fn scratch(&self) -> Scratch {
+        Scratch { dd: 8, nn: 0 }
     }
 
     /// The inputs that are covariance matrices (a running state): they must be symmetric and

@@ -17,6 +17,30 @@ pub enum Dtype {
     F32,
 }
 
+/// A number of bytes, printed in binary units (`8.0 GiB`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Bytes(pub u128);
+
+impl std::fmt::Display for Bytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+        let mut x = self.0 as f64;
+        let mut u = 0;
+        while x >= 1024.0 && u + 1 < units.len() {
+            x /= 1024.0;
+            u += 1;
+        }
+        if u == 0 {
+            write!(f, "{} B", self.0)
+        } else {
+            write!(f, "{x:.1} {}", units[u])
+        }
+    }
+}
+
+/// The default memory budget of reading and checking: 8 GiB, a third of a 24 GiB machine.
+pub const DEFAULT_BUDGET: u128 = 8 << 30;
+
 /// Why a `.npy` file was refused; every variant names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum NpyError {
@@ -41,9 +65,20 @@ pub enum NpyError {
         declared: u128,
         available: u64,
     },
+    #[error(
+        "{path}: shape {shape:?} needs about {needed} of memory to read; the budget left is {budget} (raise it with --max-memory)"
+    )]
+    TooLarge {
+        path: PathBuf,
+        shape: Vec<u64>,
+        needed: Bytes,
+        budget: Bytes,
+    },
     #[error("{path}: shape {found:?}, expected one element (shape (), (1,) or (1, 1))")]
     NotScalar { path: PathBuf, found: Vec<u64> },
-    #[error("{path}: {extra} bytes after the array's data (a corrupt or concatenated file)")]
+    #[error(
+        "{path}: bytes after the array's data (at least {extra}; a corrupt or concatenated file)"
+    )]
     Trailing { path: PathBuf, extra: u64 },
     #[error("{path}: the archive holds the entry {name:?} twice; which one is meant is ambiguous")]
     Duplicate { path: PathBuf, name: String },
@@ -57,8 +92,18 @@ pub enum NpyError {
     },
 }
 
-/// Reads a 2-D float64 or float32 array as an `f64` matrix (C or Fortran order).
+/// Reads a 2-D float64 or float32 array as an `f64` matrix (C or Fortran order), within the
+/// default memory budget.
 pub fn read_matrix(path: &Path) -> Result<(DMatrix<f64>, Dtype), NpyError> {
+    read_matrix_within(path, &mut DEFAULT_BUDGET.clone())
+}
+
+/// [`read_matrix`], refusing before allocating when reading would take more than `budget` bytes
+/// (which it then decreases by what it took).
+pub fn read_matrix_within(
+    path: &Path,
+    budget: &mut u128,
+) -> Result<(DMatrix<f64>, Dtype), NpyError> {
     let p = || path.to_path_buf();
     let file = open_regular(path)?;
     let available = file
@@ -66,7 +111,7 @@ pub fn read_matrix(path: &Path) -> Result<(DMatrix<f64>, Dtype), NpyError> {
         .map_err(|source| NpyError::Io { path: p(), source })?
         .len();
     let mut reader = BufReader::new(file);
-    let m = parse_matrix(&mut reader, available, path)?;
+    let m = parse_matrix(&mut reader, available, budget, path)?;
     at_end(&mut reader, path)?;
     Ok(m)
 }
@@ -90,8 +135,12 @@ fn at_end<R: Read>(reader: &mut R, path: &Path) -> Result<(), NpyError> {
     loop {
         match reader.read(&mut buf) {
             Ok(0) => break,
-            // Count, but do not keep, what follows (bounded by the entry or file size).
-            Ok(n) => extra = extra.saturating_add(n as u64),
+            // One extra byte is enough to refuse: stop there (a hostile entry may decompress to
+            // gigabytes of trailing zeros).
+            Ok(n) => {
+                extra = n as u64;
+                break;
+            }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => {
                 return Err(NpyError::Malformed {
@@ -115,6 +164,8 @@ fn at_end<R: Read>(reader: &mut R, path: &Path) -> Result<(), NpyError> {
 pub struct Npz {
     /// 2-D float arrays by name.
     pub arrays: BTreeMap<String, (DMatrix<f64>, Dtype)>,
+    /// Every entry's name (without `.npy`), decoded or not.
+    pub names: Vec<String>,
     /// A one-element float array named `value`, if any (possibly NaN or infinite: the caller
     /// decides, since `--value` may override it).
     pub value: Option<f64>,
@@ -124,6 +175,16 @@ pub struct Npz {
 /// entry a 2-D float64/float32 array, except `value`, a one-element array. Errors name the
 /// archive and the entry (`file.npz[z1]`).
 pub fn read_npz(path: &Path) -> Result<Npz, NpyError> {
+    read_npz_within(path, &mut DEFAULT_BUDGET.clone(), &|_| true)
+}
+
+/// [`read_npz`] within a memory budget, decoding only the entries `wanted` accepts (the others
+/// are neither decompressed nor kept).
+pub fn read_npz_within(
+    path: &Path,
+    budget: &mut u128,
+    wanted: &dyn Fn(&str) -> bool,
+) -> Result<Npz, NpyError> {
     let p = || path.to_path_buf();
     let file = open_regular(path)?;
     let mut zip = zip::ZipArchive::new(BufReader::new(file)).map_err(|e| NpyError::Archive {
@@ -135,6 +196,7 @@ pub fn read_npz(path: &Path) -> Result<Npz, NpyError> {
     }
     let mut out = Npz {
         arrays: BTreeMap::new(),
+        names: Vec::new(),
         value: None,
     };
     for i in 0..zip.len() {
@@ -149,6 +211,10 @@ pub fn read_npz(path: &Path) -> Result<Npz, NpyError> {
         let Some(name) = full.strip_suffix(".npy").map(str::to_string) else {
             continue;
         };
+        out.names.push(name.clone());
+        if !wanted(&name) {
+            continue;
+        }
         let label = PathBuf::from(format!("{}[{name}]", path.display()));
         let available = entry.size();
         let duplicate = if name == "value" {
@@ -162,7 +228,7 @@ pub fn read_npz(path: &Path) -> Result<Npz, NpyError> {
         if name == "value" {
             out.value = Some(parse_scalar(&mut entry, &label)?);
         } else {
-            let m = parse_matrix(&mut entry, available, &label)?;
+            let m = parse_matrix(&mut entry, available, budget, &label)?;
             out.arrays.insert(name, m);
         }
         at_end(&mut entry, &label)?;
@@ -279,6 +345,7 @@ fn parse_scalar<R: Read>(reader: R, path: &Path) -> Result<f64, NpyError> {
 fn parse_matrix<R: Read>(
     reader: R,
     available: u64,
+    budget: &mut u128,
     path: &Path,
 ) -> Result<(DMatrix<f64>, Dtype), NpyError> {
     let p = || path.to_path_buf();
@@ -315,7 +382,24 @@ fn parse_matrix<R: Read>(
             available,
         });
     }
-    let (rows, cols) = (shape[0] as usize, shape[1] as usize);
+    // What reading holds at once: the decoded vector (8 bytes an element, or 4 and then 8 for
+    // float32) and the matrix (8): 24 bytes an element at most.
+    let needed = declared / itemsize * 24;
+    if needed > *budget {
+        return Err(NpyError::TooLarge {
+            path: p(),
+            shape,
+            needed: Bytes(needed),
+            budget: Bytes(*budget),
+        });
+    }
+    *budget -= needed;
+    let (Ok(rows), Ok(cols)) = (usize::try_from(shape[0]), usize::try_from(shape[1])) else {
+        return Err(NpyError::Shape {
+            path: p(),
+            found: shape,
+        });
+    };
     let order = npy.order();
     let truncated = |e: std::io::Error| NpyError::Malformed {
         path: p(),

@@ -333,6 +333,10 @@ impl Loss for NtXent {
         Some(loss_views(&views, &spec.p_hp("tau", prec)))
     }
 
+    fn scratch(&self) -> crate::loss::Scratch {
+        crate::loss::Scratch { dd: 0, nn: 8 }
+    }
+
     fn hp_work(&self, _spec: &LossSpec, b: usize, d: usize, n: usize) -> f64 {
         3.0 * (n as f64 * b as f64).powi(2) * d as f64
     }

@@ -100,6 +100,15 @@ pub enum SpecError {
     /// A covariance input (a running state) that is not symmetric positive semi-definite.
     #[error("input {name} must be a symmetric positive semi-definite covariance: {why}")]
     Covariance { name: String, why: String },
+    /// The job would need more memory than the budget allows; decided before allocating.
+    #[error(
+        "{what} needs about {needed} of memory; the budget is {budget} (raise it with --max-memory)"
+    )]
+    TooLarge {
+        what: String,
+        needed: crate::npy::Bytes,
+        budget: crate::npy::Bytes,
+    },
     /// Finite inputs whose reference or tolerance is not finite: outside the range in which the
     /// reference can say anything about the user's numbers.
     #[error(
@@ -300,6 +309,32 @@ impl LossSpec {
     }
 
     /// Work of the MPFR reference in multiply-adds.
+    /// Bytes the check of a `B × d` batch with `n_inputs` inputs holds at once, an upper estimate:
+    /// eight `B × d` matrices per input (inputs, the user's and the reference's gradients, the
+    /// diagnosis's one variant at a time, magnitudes) plus the loss's scratch matrices
+    /// ([`Loss::scratch`]), 8 bytes an element in f64, and as much again at `32 + 8⌈prec/64⌉`
+    /// bytes an element when the reference is MPFR at `hp_prec` bits (an MPFR number is a
+    /// 32-byte header and its limbs). Calibrated against the peak resident memory of `check` at
+    /// one large size per loss (docs/losses.md, "Memory"). Checked arithmetic: `None` past
+    /// `u128`.
+    pub fn working_set(
+        &self,
+        b: usize,
+        d: usize,
+        n_inputs: usize,
+        hp_prec: Option<u32>,
+    ) -> Option<u128> {
+        let s = self.loss.scratch();
+        let (b, d, n) = (b as u128, d as u128, n_inputs as u128);
+        let rows = n.checked_mul(b)?;
+        let inputs = rows.checked_mul(d)?.checked_mul(8)?;
+        let dd = d.checked_mul(d)?.checked_mul(u128::from(s.dd))?;
+        let nn = rows.checked_mul(rows)?.checked_mul(u128::from(s.nn))?;
+        let elements = inputs.checked_add(dd)?.checked_add(nn)?;
+        let per = 8 + hp_prec.map_or(0, |p| 32 + 8 * u128::from(p.div_ceil(64)));
+        elements.checked_mul(per)
+    }
+
     pub fn hp_work(&self, b: usize, d: usize, n_inputs: usize) -> f64 {
         self.loss.hp_work(self, b, d, n_inputs)
     }

@@ -200,6 +200,10 @@ impl Loss for SimSiam {
         Some(loss(&inputs[0], &inputs[1], &inputs[2], &inputs[3]))
     }
 
+    fn scratch(&self) -> crate::loss::Scratch {
+        crate::loss::Scratch { dd: 0, nn: 0 }
+    }
+
     fn hp_work(&self, _spec: &LossSpec, b: usize, d: usize, _n: usize) -> f64 {
         4.0 * b as f64 * d as f64
     }

@@ -205,6 +205,10 @@ impl Loss for Uniformity {
         Some(loss(&inputs[0], &spec.p_hp("t", prec)))
     }
 
+    fn scratch(&self) -> crate::loss::Scratch {
+        crate::loss::Scratch { dd: 0, nn: 64 }
+    }
+
     fn hp_work(&self, _spec: &LossSpec, b: usize, d: usize, _n: usize) -> f64 {
         (b * b) as f64 * d as f64
     }
