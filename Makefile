@@ -3,7 +3,7 @@
 
 CARGO ?= cargo
 
-.PHONY: deps verify test derive bench compare fmt
+.PHONY: deps verify test fuzz derive bench compare fmt
 
 deps:
 	@if ! command -v m4 >/dev/null 2>&1; then \
@@ -30,6 +30,12 @@ test: deps
 	  *) echo "error: sslproof-losses must build without symbolica, but it reaches it:" >&2; echo "$$out" >&2; exit 1;; esac
 	$(CARGO) test --release -p sslproof-losses
 	$(CARGO) test --release --workspace --exclude sslproof-losses
+
+## The bounded-time fuzzer of what `check` reads (.npy, .npz, the check pipeline); fails on a
+## panic and saves the input under fuzz/crashes/. FUZZ_SECONDS=60 by default.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	$(CARGO) run --release --quiet -p sslproof-fuzz -- --seconds $(FUZZ_SECONDS)
 
 ## Regenerate docs/derivations/.
 derive: deps

@@ -278,11 +278,7 @@ fn the_budget_is_the_one_given() {
         "lots",
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(
-        text(&o).contains("--max-memory"),
-        "{}",
-        text(&o)
-    );
+    assert!(text(&o).contains("--max-memory"), "{}", text(&o));
 }
 
 /// A header declaring (16384, 8192) in a sparse file (4 KB on disk, 1 GiB long) is read within

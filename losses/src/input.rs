@@ -79,9 +79,8 @@ pub fn from_npy(
 pub fn from_npz(spec: &LossSpec, path: &Path, budget: u128) -> Result<UserFiles, InputError> {
     let fixed = spec.input_names(2);
     let is_input = |n: &str| fixed.iter().any(|f| f == n) || is_view(n);
-    let wanted = |n: &str| {
-        n == "value" || is_input(n) || n.strip_prefix("grad_").is_some_and(&is_input)
-    };
+    let wanted =
+        |n: &str| n == "value" || is_input(n) || n.strip_prefix("grad_").is_some_and(&is_input);
     let npz = npy::read_npz_within(path, &mut budget.clone(), &wanted)?;
     let names = npz.names.clone();
     let views = npz.arrays.keys().filter(|k| is_view(k)).count();
