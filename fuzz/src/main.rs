@@ -184,12 +184,12 @@ fn corpus(golden: &Path) -> Vec<Vec<u8>> {
         "()",
         "(0, 3)",
     ] {
-        out.push(header(
+        out.push(npy::raw_npy(
             &format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}"),
             &[0u8; 64],
         ));
     }
-    out.push(header(
+    out.push(npy::raw_npy(
         "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }",
         &[0u8; 16],
     ));
@@ -200,19 +200,6 @@ fn corpus(golden: &Path) -> Vec<Vec<u8>> {
         out.push(std::fs::read(p).expect("read a seed"));
     }
     out
-}
-
-fn header(dict: &str, data: &[u8]) -> Vec<u8> {
-    let mut h = dict.to_string();
-    while !(10 + h.len() + 1).is_multiple_of(64) {
-        h.push(' ');
-    }
-    h.push('\n');
-    let mut b = b"\x93NUMPY\x01\x00".to_vec();
-    b.extend_from_slice(&(h.len() as u16).to_le_bytes());
-    b.extend_from_slice(h.as_bytes());
-    b.extend_from_slice(data);
-    b
 }
 
 fn below(rng: &mut ChaCha20Rng, n: usize) -> usize {

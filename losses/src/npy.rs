@@ -494,3 +494,19 @@ pub fn write_matrix(path: &Path, m: &DMatrix<f64>) -> std::io::Result<()> {
 pub fn write_matrix_f32(path: &Path, m: &DMatrix<f64>) -> std::io::Result<()> {
     write_as(path, m, |x| x as f32)
 }
+
+/// The bytes of an `.npy` file with the header dictionary `dict` (padded as numpy pads it, to a
+/// multiple of 64 bytes) followed by `data`, whatever they say: for building hostile inputs in
+/// tests and the fuzzer.
+pub fn raw_npy(dict: &str, data: &[u8]) -> Vec<u8> {
+    let mut header = dict.to_string();
+    while !(10 + header.len() + 1).is_multiple_of(64) {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    bytes.extend_from_slice(data);
+    bytes
+}

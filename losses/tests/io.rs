@@ -124,15 +124,7 @@ fn nan_is_named_with_its_index() {
 #[test]
 fn declared_shape_too_large_is_refused_without_allocating() {
     let dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (100000000, 100000000), }";
-    let mut header = dict.to_string();
-    while !(10 + header.len() + 1).is_multiple_of(64) {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    bytes.extend_from_slice(header.as_bytes());
-    bytes.extend_from_slice(&[0u8; 64]);
+    let bytes = sslproof_losses::npy::raw_npy(dict, &[0u8; 64]);
     let p = tmp("huge.npy");
     std::fs::write(&p, &bytes).unwrap();
     let e = read_matrix(&p).unwrap_err();
@@ -204,20 +196,6 @@ fn bad_npz_is_named() {
     assert!(e.contains("value.npz[value]") && e.contains("shape"), "{e}");
 }
 
-/// An `.npy` header for `dict`, padded as numpy pads it, followed by `data`.
-fn npy_with_header(dict: &str, data: &[u8]) -> Vec<u8> {
-    let mut header = dict.to_string();
-    while !(10 + header.len() + 1).is_multiple_of(64) {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    bytes.extend_from_slice(header.as_bytes());
-    bytes.extend_from_slice(data);
-    bytes
-}
-
 // ---------------------------------------------------------------------------------------------
 // Hostile inputs (issue: `check` under hostile input). Each was a panic, a silent wrong read or
 // an accepted corruption before.
@@ -235,7 +213,7 @@ fn value_with_an_overflowing_shape_is_a_named_error() {
         let dict = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}");
         let p = npz(
             &format!("value-{}.npz", shape.len()),
-            &[("value", npy_with_header(&dict, &[0u8; 16]))],
+            &[("value", sslproof_losses::npy::raw_npy(&dict, &[0u8; 16]))],
         );
         let e = read_npz(&p).unwrap_err();
         assert!(matches!(e, NpyError::NotScalar { .. }), "{shape}: {e}");
