@@ -307,3 +307,24 @@ fn a_sparse_file_declaring_a_large_shape_is_bounded() {
     assert!(text(&o).contains("needs about"), "{}", text(&o));
     let _ = std::fs::remove_file(&p);
 }
+
+/// An OS error used to be printed twice (in the message and again as its source).
+#[test]
+fn os_errors_are_printed_once() {
+    let (z1, _) = views(1.0);
+    let missing = dir().join("missing.npy");
+    let o = run(&[
+        "check",
+        "--loss",
+        "vicreg",
+        "--inputs",
+        &z1,
+        missing.to_str().unwrap(),
+        "--value",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.matches("os error").count(), 1, "{err}");
+    assert!(err.contains("missing.npy"), "{err}");
+}

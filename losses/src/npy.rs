@@ -44,11 +44,10 @@ pub const DEFAULT_BUDGET: u128 = 8 << 30;
 /// Why a `.npy` file was refused; every variant names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum NpyError {
-    #[error("{path}: cannot read: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    // The OS error is in the message and not a `source`: a chain printer (anyhow's `{:#}`) would
+    // print it twice.
+    #[error("{path}: cannot read: {err}")]
+    Io { path: PathBuf, err: std::io::Error },
     #[error("{path}: not a valid .npy file: {detail}")]
     Malformed { path: PathBuf, detail: String },
     #[error("{path}: not a valid .npz (zip) archive: {detail}")]
@@ -108,7 +107,10 @@ pub fn read_matrix_within(
     let file = open_regular(path)?;
     let available = file
         .metadata()
-        .map_err(|source| NpyError::Io { path: p(), source })?
+        .map_err(|source| NpyError::Io {
+            path: p(),
+            err: source,
+        })?
         .len();
     let mut reader = BufReader::new(file);
     let m = parse_matrix(&mut reader, available, budget, path)?;
@@ -120,11 +122,17 @@ pub fn read_matrix_within(
 /// could be endless.
 fn open_regular(path: &Path) -> Result<File, NpyError> {
     let p = || path.to_path_buf();
-    let meta = std::fs::metadata(path).map_err(|source| NpyError::Io { path: p(), source })?;
+    let meta = std::fs::metadata(path).map_err(|source| NpyError::Io {
+        path: p(),
+        err: source,
+    })?;
     if !meta.is_file() {
         return Err(NpyError::NotRegular { path: p() });
     }
-    File::open(path).map_err(|source| NpyError::Io { path: p(), source })
+    File::open(path).map_err(|source| NpyError::Io {
+        path: p(),
+        err: source,
+    })
 }
 
 /// Nothing may follow the data. Reading to the end also makes the zip reader verify the entry's
@@ -242,9 +250,9 @@ pub fn read_npz_within(
 /// are not examined. Every offset is bounds-checked: the bytes are hostile.
 fn repeated_name(path: &Path, distinct: usize) -> Result<Option<String>, NpyError> {
     use std::io::{Seek, SeekFrom};
-    let io = |source| NpyError::Io {
+    let io = |err| NpyError::Io {
         path: path.to_path_buf(),
-        source,
+        err,
     };
     let mut f = File::open(path).map_err(io)?;
     let len = f.metadata().map_err(io)?.len();
