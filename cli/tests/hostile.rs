@@ -328,3 +328,35 @@ fn os_errors_are_printed_once() {
     assert_eq!(err.matches("os error").count(), 1, "{err}");
     assert!(err.contains("missing.npy"), "{err}");
 }
+
+/// Agreement on the value alone says so: "AGREES" must not read as if the gradients were checked.
+#[test]
+fn agreement_without_gradients_says_none_were_checked() {
+    let (z1, z2) = views(1.0);
+    let json = dir().join("agree.json");
+    let o = run(&[
+        "check",
+        "--loss",
+        "vicreg",
+        "--inputs",
+        &z1,
+        &z2,
+        "--value",
+        "1",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let reference = format!("{:e}", v["value"]["reference"].as_f64().unwrap());
+    let o = run(&[
+        "check", "--loss", "vicreg", "--inputs", &z1, &z2, "--value", &reference,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("gradients: not checked") && out.contains("no gradient was checked"),
+        "{out}"
+    );
+}

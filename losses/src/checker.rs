@@ -524,6 +524,12 @@ impl CheckReport {
                 }
             );
         }
+        if self.grads.is_empty() {
+            let _ = writeln!(
+                s,
+                "gradients: not checked (none given; pass --grad or grad_<input> entries)"
+            );
+        }
         if let Some(c) = &self.first_disagreement {
             let _ = writeln!(
                 s,
@@ -558,6 +564,9 @@ impl CheckReport {
             s,
             "verdict: {}",
             match self.outcome {
+                Conclusion::Agrees if self.grads.is_empty() => {
+                    "AGREES with the reference (the value only: no gradient was checked)"
+                }
                 Conclusion::Agrees => "AGREES with the reference",
                 Conclusion::Disagrees => "DISAGREES with the reference",
                 Conclusion::Untrustworthy => "NOT TRUSTWORTHY at this precision (no conclusion)",
