@@ -313,10 +313,47 @@ fn repeated_name(path: &Path, distinct: usize) -> Result<Option<String>, NpyErro
     Ok(Some("(an entry)".into()))
 }
 
+/// The longest header accepted: numpy writes a few hundred bytes; a version-2 header may declare
+/// up to 4 GiB, which the parser would allocate before reading a byte of it.
+const MAX_HEADER: u32 = 1 << 16;
+
+/// Reads the magic string, the version and the header length, refuses a header longer than
+/// [`MAX_HEADER`], and gives back a reader that starts again at the first byte.
+fn bounded_header<R: Read>(mut reader: R, path: &Path) -> Result<impl Read, NpyError> {
+    let bad = |detail: String| NpyError::Malformed {
+        path: path.to_path_buf(),
+        detail,
+    };
+    let mut prefix = [0u8; 12];
+    let mut got = 0;
+    while got < prefix.len() {
+        match reader.read(&mut prefix[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(bad(format!("reading the header: {e}"))),
+        }
+    }
+    if got >= 10 && &prefix[..6] == b"\x93NUMPY" {
+        let len = match prefix[6] {
+            1 => u32::from(u16::from_le_bytes([prefix[8], prefix[9]])),
+            _ if got == 12 => u32::from_le_bytes([prefix[8], prefix[9], prefix[10], prefix[11]]),
+            _ => 0,
+        };
+        if len > MAX_HEADER {
+            return Err(bad(format!(
+                "the header declares {len} bytes (at most {MAX_HEADER} accepted; numpy writes a few hundred)"
+            )));
+        }
+    }
+    // Anything else is left to the parser, which names it.
+    Ok(std::io::Cursor::new(prefix[..got].to_vec()).chain(reader))
+}
+
 /// A one-element float array (shape `()`, `(1,)` or `(1, 1)`).
 fn parse_scalar<R: Read>(reader: R, path: &Path) -> Result<f64, NpyError> {
     let p = || path.to_path_buf();
-    let npy = NpyFile::new(reader).map_err(|e| NpyError::Malformed {
+    let npy = NpyFile::new(bounded_header(reader, path)?).map_err(|e| NpyError::Malformed {
         path: p(),
         detail: e.to_string(),
     })?;
@@ -357,7 +394,7 @@ fn parse_matrix<R: Read>(
     path: &Path,
 ) -> Result<(DMatrix<f64>, Dtype), NpyError> {
     let p = || path.to_path_buf();
-    let npy = NpyFile::new(reader).map_err(|e| NpyError::Malformed {
+    let npy = NpyFile::new(bounded_header(reader, path)?).map_err(|e| NpyError::Malformed {
         path: p(),
         detail: e.to_string(),
     })?;

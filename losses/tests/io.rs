@@ -347,3 +347,22 @@ fn a_nan_value_entry_is_left_to_the_caller() {
     );
     assert!(read_npz(&p).unwrap().value.unwrap().is_nan());
 }
+
+/// A version-2 header declaring 1 GiB used to be allocated before anything was read. Refused
+/// from its length.
+#[test]
+fn an_oversized_header_is_refused_before_allocating() {
+    let mut bytes = b"\x93NUMPY\x02\x00".to_vec();
+    bytes.extend_from_slice(&(1u32 << 30).to_le_bytes());
+    bytes.extend_from_slice(b"{'descr': '<f8'");
+    let p = tmp("bighead.npy");
+    std::fs::write(&p, &bytes).unwrap();
+    let e = read_matrix(&p).unwrap_err().to_string();
+    assert!(e.contains("header declares 1073741824 bytes"), "{e}");
+    let p = npz("bighead.npz", &[("z1", bytes)]);
+    let e = read_npz(&p).unwrap_err().to_string();
+    assert!(
+        e.contains("bighead.npz[z1]") && e.contains("header declares"),
+        "{e}"
+    );
+}
