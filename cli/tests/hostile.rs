@@ -360,3 +360,375 @@ fn agreement_without_gradients_says_none_were_checked() {
         "{out}"
     );
 }
+
+/// The fuzz corpus through the binary: a fixed, seeded set of 300 mutants of the golden files and
+/// the hostile-input reproducers (the fuzzer's own corpus and mutations), each as an `.npz` given
+/// to `check --loss vicreg`. Every exit code is one the docs define (0, 1, 2, 3): no panic (101),
+/// no signal, no other code. The in-process fuzzer (`make fuzz`) explores further; this set is
+/// the part that runs in `cargo test`, on the binary's own exit-code mapping.
+#[test]
+fn every_fuzz_corpus_input_gets_a_documented_exit_code() {
+    let d = dir().join("corpus");
+    std::fs::create_dir_all(&d).unwrap();
+    let mut seen = std::collections::BTreeMap::new();
+    for (k, bytes) in sslproof_fuzz::replay_set(7, 300).iter().enumerate() {
+        let p = d.join(format!("input-{k}.npz"));
+        std::fs::write(&p, bytes).unwrap();
+        let o = Command::new(env!("CARGO_BIN_EXE_sslproof"))
+            .args([
+                "check",
+                "--loss",
+                "vicreg",
+                "--max-memory",
+                "64M",
+                "--value",
+                "1.0",
+                "--npz",
+            ])
+            .arg(&p)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run sslproof");
+        let code = o.status.code();
+        assert!(
+            matches!(code, Some(0..=3)),
+            "input {} (kept) gave exit {code:?}:\n{}",
+            p.display(),
+            text(&o)
+        );
+        *seen.entry(code.unwrap()).or_insert(0usize) += 1;
+        std::fs::remove_file(&p).ok();
+    }
+    // The set is not all refusals: some mutants are still valid inputs that reach a verdict.
+    assert!(seen.get(&2).copied().unwrap_or(0) > 0, "{seen:?}");
+    assert!(seen.keys().any(|c| *c != 2), "{seen:?}");
+}
+
+/// One documented exit-code case: its arguments, and where its standard output goes.
+struct Case {
+    args: Vec<String>,
+    stdout: Sink,
+}
+
+enum Sink {
+    Pipe,
+    Closed,
+    Full,
+}
+
+/// The golden case `loss`/`name`: its input files, gradient files and value.
+fn golden(loss: &str, name: &str) -> (Vec<String>, Vec<String>, f64) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../golden");
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join(format!("{loss}.json"))).unwrap())
+            .unwrap();
+    let c = m["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap();
+    let files = |key: &str| -> Vec<String> {
+        c["input_order"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|n| c[key].get(n.as_str().unwrap()))
+            .map(|p| root.join(p.as_str().unwrap()).display().to_string())
+            .collect()
+    };
+    (
+        files("inputs"),
+        files("grads"),
+        c["value"].as_f64().unwrap(),
+    )
+}
+
+fn file(name: &str, bytes: &[u8]) -> String {
+    let p = dir().join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p.display().to_string()
+}
+
+/// The case of each row of the exit-code table in `docs/losses.md`, by the row's text.
+fn exit_code_case(row: &str) -> Option<Case> {
+    use sslproof_losses::npy::{raw_npy, raw_zip};
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let vic = |z1: &str, z2: &str, extra: &[&str]| {
+        let mut a = s(&["check", "--loss", "vicreg", "--inputs", z1, z2]);
+        a.extend(s(extra));
+        if !extra.contains(&"--value") {
+            a.extend(s(&["--value", "1.0"]));
+        }
+        a
+    };
+    let npz = |args: &[&str], path: &str| {
+        let mut a = s(&["check", "--loss", "vicreg", "--npz", path]);
+        a.extend(s(args));
+        a
+    };
+    let (z1, z2) = views(1.0);
+    let z1_bytes = std::fs::read(&z1).unwrap();
+    let z2_bytes = std::fs::read(&z2).unwrap();
+    let one = |args: Vec<String>| {
+        Some(Case {
+            args,
+            stdout: Sink::Pipe,
+        })
+    };
+    let f8 = |shape: &str, data: &[u8]| {
+        raw_npy(
+            &format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}"),
+            data,
+        )
+    };
+    match row {
+        "the numbers agree with the reference"
+        | "the value (or a gradient) disagrees with the reference" => {
+            let (ins, gs, v) = golden("vicreg", "official/small");
+            let v = if row.contains("disagrees") {
+                v * (1.0 + 1e-9)
+            } else {
+                v
+            };
+            let mut a = s(&[
+                "check",
+                "--loss",
+                "vicreg",
+                "--precision",
+                "f64",
+                "--inputs",
+            ]);
+            a.extend(ins);
+            a.push("--grad".into());
+            a.extend(gs);
+            a.extend(["--value".into(), format!("{v:e}")]);
+            one(a)
+        }
+        "the precision you used cannot give a trustworthy answer at this input" => {
+            let (ins, _, v) = golden("corinfomax", "one-batch/wide");
+            let mut a = s(&[
+                "check",
+                "--loss",
+                "corinfomax",
+                "--precision",
+                "f32",
+                "--inputs",
+            ]);
+            a.extend(ins);
+            a.extend(["--value".into(), format!("{v:e}")]);
+            one(a)
+        }
+        "a file that is not an `.npy`" => {
+            one(vic(&file("junk.npy", b"not an npy at all"), &z2, &[]))
+        }
+        "a truncated `.npy` (a header declaring more data than the file holds)" => one(vic(
+            &file("short.npy", &z1_bytes[..z1_bytes.len() - 8]),
+            &z2,
+            &[],
+        )),
+        "bytes after the data of an `.npy`" => {
+            let mut b = z1_bytes.clone();
+            b.extend_from_slice(&[0u8; 8]);
+            one(vic(&file("long.npy", &b), &z2, &[]))
+        }
+        "a wrong dtype (an integer array)" => one(vic(
+            &file(
+                "int.npy",
+                &raw_npy(
+                    "{'descr': '<i8', 'fortran_order': False, 'shape': (8, 4), }",
+                    &[0u8; 256],
+                ),
+            ),
+            &z2,
+            &[],
+        )),
+        "a wrong shape (a 1-D array)" => {
+            one(vic(&file("flat.npy", &f8("(32,)", &[0u8; 256])), &z2, &[]))
+        }
+        "views of different shapes" => one(vic(
+            &z1,
+            &npy("narrow.npy", &DMatrix::from_element(8, 3, 0.5)),
+            &[],
+        )),
+        "NaN or Inf in an input" => {
+            let mut m = DMatrix::from_element(8, 4, 0.5);
+            m[(3, 2)] = f64::NAN;
+            one(vic(&npy("nan.npy", &m), &z2, &[]))
+        }
+        "NaN or Inf in the value" => one(vic(&z1, &z2, &["--value", "inf"])),
+        "B < 2 where a covariance needs it" => {
+            let r = npy("row.npy", &DMatrix::from_element(1, 4, 0.5));
+            one(vic(&r, &r, &[]))
+        }
+        "d = 0" => {
+            let e = file("empty.npy", &f8("(8, 0)", &[]));
+            one(vic(&e, &e, &[]))
+        }
+        "an `.npz` entry that fails its CRC" => {
+            let mut b = raw_zip(&[("z1.npy", &z1_bytes), ("z2.npy", &z2_bytes)]);
+            b[z1_bytes.len() - 20] ^= 1; // a byte of z1's data (after the 36-byte local header)
+            one(npz(&["--value", "1.0"], &file("crc.npz", &b)))
+        }
+        "an `.npz` entry whose name appears twice" => one(npz(
+            &["--value", "1.0"],
+            &file(
+                "twice.npz",
+                &raw_zip(&[
+                    ("z1.npy", &z1_bytes),
+                    ("z2.npy", &z2_bytes),
+                    ("z1.npy", &z2_bytes),
+                ]),
+            ),
+        )),
+        "an `.npz` entry that is not an input of the loss" => one(npz(
+            &["--value", "1.0"],
+            &file(
+                "extra.npz",
+                &raw_zip(&[
+                    ("z1.npy", &z1_bytes),
+                    ("z2.npy", &z2_bytes),
+                    ("gradient_z1.npy", &z2_bytes),
+                ]),
+            ),
+        )),
+        "a path that is not a regular file" => one(vic(&dir().display().to_string(), &z2, &[])),
+        "an unknown variant" => one(vic(&z1, &z2, &["--variant", "nope"])),
+        "an unknown parameter" => one(vic(&z1, &z2, &["--param", "nope=1"])),
+        "a running covariance that is not symmetric positive semi-definite (named)" => {
+            let mu = npy("mu0.npy", &DMatrix::zeros(1, 4));
+            let neg = npy("rneg0.npy", &(DMatrix::identity(4, 4) * -5.0));
+            one(s(&[
+                "check",
+                "--loss",
+                "corinfomax",
+                "--variant",
+                "running",
+                "--inputs",
+                &z1,
+                &z2,
+                &neg,
+                &neg,
+                &mu,
+                &mu,
+                "--value",
+                "1.0",
+            ]))
+        }
+        "finite inputs whose reference is not finite (an overflow: never \"disagrees\")" => {
+            let (h1, h2) = views(1e200);
+            one(vic(&h1, &h2, &[]))
+        }
+        "a job over the memory budget (`--max-memory`), refused before allocating" => {
+            one(vic(&z1, &z2, &["--max-memory", "1K"]))
+        }
+        "a write error on standard output (`> /dev/full`)" => Some(Case {
+            args: vic(&z1, &z2, &[]),
+            stdout: Sink::Full,
+        }),
+        "a closed standard output (`\\| head -c1`) keeps the verdict's code" => Some(Case {
+            args: vic(&z1, &z2, &["--value", "-3.5"]),
+            stdout: Sink::Closed,
+        }),
+        _ => None,
+    }
+}
+
+/// The exit-code table of `docs/losses.md`, row by row: every row has a case here and exits as
+/// the row says (`verdict`: the code of the same run with a working stdout), never 101.
+#[test]
+fn the_documented_exit_codes_hold_case_by_case() {
+    let docs =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/losses.md"))
+            .unwrap();
+    let table = &docs[docs.find("| exit | case |").expect("the exit-code table")..];
+    let rows: Vec<(String, String)> = table
+        .lines()
+        .skip(2)
+        .map(str::trim)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').splitn(2, " | ").collect();
+            (cells[0].trim().to_string(), cells[1].trim().to_string())
+        })
+        .collect();
+    assert!(rows.len() >= 20, "{rows:?}");
+    for (code, row) in &rows {
+        let case =
+            exit_code_case(row).unwrap_or_else(|| panic!("no test case for the row {row:?}"));
+        let args: Vec<&str> = case.args.iter().map(String::as_str).collect();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sslproof"));
+        cmd.args(&args).stdin(Stdio::null()).stderr(Stdio::piped());
+        let o = match case.stdout {
+            Sink::Pipe => cmd.output().unwrap(),
+            Sink::Full => {
+                if !Path::new("/dev/full").exists() {
+                    continue;
+                }
+                let full = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open("/dev/full")
+                    .unwrap();
+                cmd.stdout(full).output().unwrap()
+            }
+            Sink::Closed => {
+                let mut child = cmd.stdout(Stdio::piped()).spawn().unwrap();
+                drop(child.stdout.take());
+                child.wait_with_output().unwrap()
+            }
+        };
+        let want = match code.as_str() {
+            "verdict" => run(&args).status.code(),
+            c => Some(c.parse::<i32>().unwrap()),
+        };
+        assert!(
+            matches!(want, Some(0 | 1 | 3)) || code != "verdict",
+            "{row}: {want:?}"
+        );
+        assert_eq!(o.status.code(), want, "row {row:?}:\n{}", text(&o));
+        if want == Some(2) {
+            assert!(
+                String::from_utf8_lossy(&o.stderr).contains("error"),
+                "row {row:?}: an exit 2 says what is wrong:\n{}",
+                text(&o)
+            );
+        }
+    }
+}
+
+/// Failures inside the arithmetic name the input and the matrix: a zero row under a cosine used to
+/// read "the matrix is singular: zero pivot in column 8", a failed Cholesky "Cholesky pivot 4 is
+/// NaN", naming neither the input nor what to change.
+#[test]
+fn arithmetic_failures_name_the_input() {
+    let mut z = DMatrix::from_fn(9, 4, |i, j| ((i * 7 + j * 3) % 11) as f64 / 11.0 - 0.4);
+    z.row_mut(8).fill(0.0);
+    let zero = npy("zero-row.npy", &z);
+    let o = run(&[
+        "check", "--loss", "nt-xent", "--inputs", &zero, &zero, "--value", "1.0",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("row 8 of view 1 (z1) has zero norm"),
+        "{}",
+        text(&o)
+    );
+    let (huge, _) = views(1e200);
+    for (args, says) in [
+        (
+            vec!["--loss", "coding-rate", "--inputs", &huge],
+            "coding-rate matrix I + αZᵀZ",
+        ),
+        (
+            vec!["--loss", "simsiam", "--inputs", &zero, &zero, &zero, &zero],
+            "row 8 of p1 has zero norm",
+        ),
+    ] {
+        let mut a = vec!["check"];
+        a.extend(args);
+        a.extend(["--value", "1.0"]);
+        let o = run(&a);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(text(&o).contains(says), "{}", text(&o));
+    }
+}

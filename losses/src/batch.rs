@@ -41,6 +41,20 @@ pub enum BatchError {
         a: (usize, usize),
         b: (usize, usize),
     },
+    #[error(
+        "row {row} of {input} has zero norm: its l2-normalisation (the cosine) is undefined there"
+    )]
+    ZeroNorm { input: String, row: usize },
+    #[error(
+        "{matrix} ({n}×{n}) is not positive definite in the arithmetic used (its Cholesky \
+         factorisation failed{why}): {hint}"
+    )]
+    NotPositiveDefinite {
+        matrix: &'static str,
+        n: usize,
+        why: &'static str,
+        hint: &'static str,
+    },
     #[error(transparent)]
     Linalg(#[from] LinalgError),
 }

@@ -152,7 +152,11 @@ pub fn float<T: Real>(z: &DMatrix<T>, kn: &Knobs) -> Result<Out<T>, BatchError> 
     let zz = if kn.centred { centre(z) } else { z.clone() };
     let c: T = k(kn.c(m, d));
     let factor: T = k(kn.factor(m, d));
-    let (r, ainv) = half_logdet_and_inverse(rate_matrix(&zz, c))?;
+    let (r, ainv) = half_logdet_and_inverse(
+        rate_matrix(&zz, c),
+        "the coding-rate matrix I + αZᵀZ",
+        "it is positive definite for every finite Z when α = d/(Bε²) > 0; check ε and the scale of the features",
+    )?;
     // The scalars go on the small matrix: one pass over the m × d gradient.
     let ainv = ainv * (c * factor);
     let g = if d <= m { &zz * ainv } else { ainv * &zz };

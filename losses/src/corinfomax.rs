@@ -195,7 +195,11 @@ pub fn float<T: Real>(
         for i in 0..d {
             r[(i, i)] += k::<T>(kn.eps);
         }
-        let (half, ainv) = half_logdet_and_inverse(r)?;
+        let (half, ainv) = half_logdet_and_inverse(
+            r,
+            "CorInfoMax's covariance (1 − λ_R)ZᵀZ/(B − 1) + λ_R·R_running + εI",
+            "it is positive definite when ε > 0, 0 ≤ λ_R ≤ 1 and the running covariance is positive semi-definite; check eps, la_r and r1/r2",
+        )?;
         let ginv = ainv * (-(T::one() - la_r) / d_fac);
         let g_zh = &zh * ginv * (two / div);
         let g = if kn.centred {

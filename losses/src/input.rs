@@ -36,6 +36,20 @@ pub enum InputError {
     },
     #[error("{path}: gradients for some inputs but not all (expected {expected})")]
     PartialGradients { path: PathBuf, expected: String },
+    #[error(
+        "{path}: the entr{} {} {} not {loss}'s: nothing may be left unchecked, so the archive is \
+         refused. The names it takes: {expected} (a gradient may also be `<input>_grad`, the \
+         value `loss`)",
+        if unknown.len() == 1 { "y" } else { "ies" },
+        unknown.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", "),
+        if unknown.len() == 1 { "is" } else { "are" }
+    )]
+    Unrecognised {
+        path: PathBuf,
+        unknown: Vec<String>,
+        loss: String,
+        expected: String,
+    },
 }
 
 /// The inputs and gradients from `.npy` files.
@@ -74,14 +88,44 @@ pub fn from_npy(
 /// Everything from one `.npz` archive: the inputs named like the loss's inputs (`z1`, `z2`, …;
 /// for a variable number of views, as many `z<k>` as the archive has), `grad_<input>` for every
 /// input with a gradient or for none, and a one-element `value`.
-/// Only the entries the loss takes are decoded (others are skipped, not decompressed), within
-/// `budget` bytes.
+/// The spellings of other tools are accepted: `<input>_grad` for `grad_<input>` and `loss` for
+/// `value`. An entry the loss does not take is refused, with the names it takes: an entry that
+/// was meant as a gradient and silently ignored would leave a gradient unchecked. Only the
+/// entries the loss takes are decoded, within `budget` bytes.
 pub fn from_npz(spec: &LossSpec, path: &Path, budget: u128) -> Result<UserFiles, InputError> {
-    let fixed = spec.input_names(2);
-    let is_input = |n: &str| fixed.iter().any(|f| f == n) || is_view(n);
-    let wanted =
-        |n: &str| n == "value" || is_input(n) || n.strip_prefix("grad_").is_some_and(&is_input);
-    let mut npz = npy::read_npz_within(path, &mut budget.clone(), &wanted)?;
+    // The names are checked first, from the archive's directory, before anything is decoded.
+    let listed = npy::read_npz_within(path, &mut budget.clone(), &|_| None)?.names;
+    let views = listed.iter().filter(|n| is_view(n)).count().max(2);
+    let takes = spec.input_names(views);
+    let ng = spec.grad_count(takes.len());
+    let accepted: Vec<String> = takes
+        .iter()
+        .cloned()
+        .chain(takes[..ng].iter().map(|n| format!("grad_{n}")))
+        .chain(["value".to_string()])
+        .collect();
+    let canonical = |n: &str| -> Option<String> {
+        let c = match n.strip_suffix("_grad") {
+            _ if n == "loss" => "value".to_string(),
+            Some(i) if !i.is_empty() => format!("grad_{i}"),
+            _ => n.to_string(),
+        };
+        accepted.contains(&c).then_some(c)
+    };
+    let unknown: Vec<String> = listed
+        .iter()
+        .filter(|n| canonical(n).is_none())
+        .cloned()
+        .collect();
+    if !unknown.is_empty() {
+        return Err(InputError::Unrecognised {
+            path: path.to_path_buf(),
+            unknown,
+            loss: spec.loss.name().to_string(),
+            expected: accepted.join(" "),
+        });
+    }
+    let mut npz = npy::read_npz_within(path, &mut budget.clone(), &canonical)?;
     let names = npz.names.clone();
     let views = npz.arrays.keys().filter(|k| is_view(k)).count();
     let wanted = spec.input_names(views);

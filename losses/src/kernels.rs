@@ -8,8 +8,6 @@ use std::any::Any;
 
 use nalgebra::DMatrix;
 
-use sslproof::hp::LinalgError;
-
 use crate::batch::BatchError;
 use crate::float::Real;
 
@@ -167,11 +165,23 @@ pub fn spd_half_logdet_inverse<T: Real>(a: DMatrix<T>) -> Option<(T, DMatrix<T>)
 }
 
 /// `(½ log det A, A⁻¹)` of a symmetric positive definite `A`, by Cholesky, or the error naming
-/// it not positive definite.
-pub fn half_logdet_and_inverse<T: Real>(a: DMatrix<T>) -> Result<(T, DMatrix<T>), BatchError> {
+/// the matrix (`matrix`, with `hint` saying which input or parameter makes it so) and whether an
+/// entry overflowed.
+pub fn half_logdet_and_inverse<T: Real>(
+    a: DMatrix<T>,
+    matrix: &'static str,
+    hint: &'static str,
+) -> Result<(T, DMatrix<T>), BatchError> {
     let n = a.nrows();
-    spd_half_logdet_inverse(a).ok_or(BatchError::Linalg(LinalgError::NotPositiveDefinite {
-        pivot: n,
-        value: f64::NAN,
-    }))
+    let why = if a.iter().all(|x| x.is_finite()) {
+        ""
+    } else {
+        ": an entry overflowed to a non-finite number"
+    };
+    spd_half_logdet_inverse(a).ok_or(BatchError::NotPositiveDefinite {
+        matrix,
+        n,
+        why,
+        hint,
+    })
 }

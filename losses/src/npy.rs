@@ -79,7 +79,10 @@ pub enum NpyError {
         "{path}: bytes after the array's data (at least {extra}; a corrupt or concatenated file)"
     )]
     Trailing { path: PathBuf, extra: u64 },
-    #[error("{path}: the archive holds the entry {name:?} twice; which one is meant is ambiguous")]
+    #[error(
+        "{path}: the archive holds the entry {name:?} twice (or under two accepted spellings, \
+         such as `value` and `loss`); which one is meant is ambiguous"
+    )]
     Duplicate { path: PathBuf, name: String },
     #[error("{path}: not a regular file (a directory, FIFO or device): refused")]
     NotRegular { path: PathBuf },
@@ -172,7 +175,7 @@ fn at_end<R: Read>(reader: &mut R, path: &Path) -> Result<(), NpyError> {
 pub struct Npz {
     /// 2-D float arrays by name.
     pub arrays: BTreeMap<String, (DMatrix<f64>, Dtype)>,
-    /// Every entry's name (without `.npy`), decoded or not.
+    /// Every entry's name as the archive gives it (without `.npy`), decoded or not.
     pub names: Vec<String>,
     /// A one-element float array named `value`, if any (possibly NaN or infinite: the caller
     /// decides, since `--value` may override it).
@@ -183,15 +186,17 @@ pub struct Npz {
 /// entry a 2-D float64/float32 array, except `value`, a one-element array. Errors name the
 /// archive and the entry (`file.npz[z1]`).
 pub fn read_npz(path: &Path) -> Result<Npz, NpyError> {
-    read_npz_within(path, &mut DEFAULT_BUDGET.clone(), &|_| true)
+    read_npz_within(path, &mut DEFAULT_BUDGET.clone(), &|n| Some(n.to_string()))
 }
 
-/// [`read_npz`] within a memory budget, decoding only the entries `wanted` accepts (the others
-/// are neither decompressed nor kept).
+/// [`read_npz`] within a memory budget, decoding only the entries `wanted` names (the others are
+/// neither decompressed nor kept). `wanted` maps an entry's name (without `.npy`) to the name it
+/// is kept under (`loss` → `value`, say), or to `None` to skip it; two entries kept under the same
+/// name are refused as a duplicate. `Npz::names` lists every entry as the archive names it.
 pub fn read_npz_within(
     path: &Path,
     budget: &mut u128,
-    wanted: &dyn Fn(&str) -> bool,
+    wanted: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Npz, NpyError> {
     let p = || path.to_path_buf();
     let file = open_regular(path)?;
@@ -216,13 +221,14 @@ pub fn read_npz_within(
             path: p(),
             detail: format!("entry {i}: {e}"),
         })?;
-        let Some(name) = full.strip_suffix(".npy").map(str::to_string) else {
+        let Some(given) = full.strip_suffix(".npy").map(str::to_string) else {
+            out.names.push(full.to_string());
             continue;
         };
-        out.names.push(name.clone());
-        if !wanted(&name) {
+        out.names.push(given.clone());
+        let Some(name) = wanted(&given) else {
             continue;
-        }
+        };
         let label = PathBuf::from(format!("{}[{name}]", path.display()));
         let available = entry.size();
         let duplicate = if name == "value" {
@@ -554,4 +560,49 @@ pub fn raw_npy(dict: &str, data: &[u8]) -> Vec<u8> {
     bytes.extend_from_slice(header.as_bytes());
     bytes.extend_from_slice(data);
     bytes
+}
+
+/// The bytes of a stored (uncompressed) zip archive holding `entries`, written by hand so that it
+/// can hold what no zip writer writes (the same name twice): for building hostile inputs in tests.
+/// Sizes and offsets are 32-bit (no zip64): keep the entries small.
+pub fn raw_zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut central = Vec::new();
+    for (name, data) in entries {
+        let mut crc = flate2::Crc::new();
+        crc.update(data);
+        let (crc, len, off) = (crc.sum(), data.len() as u32, out.len() as u32);
+        let common = |v: &mut Vec<u8>| {
+            v.extend_from_slice(&20u16.to_le_bytes()); // version needed
+            v.extend_from_slice(&0u16.to_le_bytes()); // flags
+            v.extend_from_slice(&0u16.to_le_bytes()); // stored
+            v.extend_from_slice(&0u32.to_le_bytes()); // time, date
+            v.extend_from_slice(&crc.to_le_bytes());
+            v.extend_from_slice(&len.to_le_bytes());
+            v.extend_from_slice(&len.to_le_bytes());
+            v.extend_from_slice(&(name.len() as u16).to_le_bytes());
+            v.extend_from_slice(&0u16.to_le_bytes()); // extra
+        };
+        out.extend_from_slice(&0x04034b50u32.to_le_bytes());
+        common(&mut out);
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(data);
+        central.extend_from_slice(&0x02014b50u32.to_le_bytes());
+        central.extend_from_slice(&20u16.to_le_bytes()); // version made by
+        common(&mut central);
+        central.extend_from_slice(&[0u8; 6]); // comment len, disk, internal attrs
+        central.extend_from_slice(&0u32.to_le_bytes()); // external attrs
+        central.extend_from_slice(&off.to_le_bytes());
+        central.extend_from_slice(name.as_bytes());
+    }
+    let cd_off = out.len() as u32;
+    out.extend_from_slice(&central);
+    out.extend_from_slice(&0x06054b50u32.to_le_bytes());
+    out.extend_from_slice(&[0u8; 4]);
+    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(central.len() as u32).to_le_bytes());
+    out.extend_from_slice(&cd_off.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out
 }

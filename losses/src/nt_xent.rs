@@ -17,7 +17,6 @@ use crate::kernels::gram_nt;
 use crate::loss::{Loss, Mistake, Range, Variant, float_evaluations, param};
 use crate::registry::LossSpec;
 use crate::rounding::{Magnitudes, Mode, row_norms};
-use sslproof::hp::LinalgError;
 
 // ---------------------------------------------------------------------------------------------
 // MPFR
@@ -167,7 +166,10 @@ pub fn float<T: Real>(views: &[DMatrix<T>], kn: &Knobs) -> Result<Out<T>, BatchE
     if kn.normalise
         && let Some(i) = norms.iter().position(|x| *x == T::zero())
     {
-        return Err(BatchError::Linalg(LinalgError::Singular { col: i }));
+        return Err(BatchError::ZeroNorm {
+            input: format!("view {} (z{})", i / b + 1, i / b + 1),
+            row: i % b,
+        });
     }
     let u = if kn.normalise {
         let mut u = raw.clone();

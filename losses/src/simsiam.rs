@@ -9,7 +9,7 @@
 
 use nalgebra::DMatrix;
 use rug::Float;
-use sslproof::hp::{LinalgError, Mat};
+use sslproof::hp::Mat;
 
 use crate::batch::{BatchError, LossAndGrad, check_views, dot, row, through_normalisation};
 use crate::float::{Out, Real, k, require_views};
@@ -75,6 +75,7 @@ pub struct Knobs {
 fn cos_rows<T: Real>(
     a: &DMatrix<T>,
     b: &DMatrix<T>,
+    names: (&str, &str),
 ) -> Result<(T, DMatrix<T>, DMatrix<T>), BatchError> {
     let mut total = T::zero();
     let mut ga = DMatrix::zeros(a.nrows(), a.ncols());
@@ -82,7 +83,11 @@ fn cos_rows<T: Real>(
     for i in 0..a.nrows() {
         let (na, nb) = (a.row(i).norm(), b.row(i).norm());
         if na == T::zero() || nb == T::zero() {
-            return Err(BatchError::Linalg(LinalgError::Singular { col: i }));
+            let input = if na == T::zero() { names.0 } else { names.1 };
+            return Err(BatchError::ZeroNorm {
+                input: input.to_string(),
+                row: i,
+            });
         }
         let (ua, ub) = (a.row(i) / na, b.row(i) / nb);
         let c = ua.dot(&ub);
@@ -105,8 +110,8 @@ pub fn float<T: Real>(
     let (b, d) = require_views(p1, z2, 1)?;
     require_views(p2, z1, 1)?;
     require_views(p1, p2, 1)?;
-    let (c1, gp1, gz2) = cos_rows(p1, z2)?;
-    let (c2, gp2, gz1) = cos_rows(p2, z1)?;
+    let (c1, gp1, gz2) = cos_rows(p1, z2, ("p1", "z2"))?;
+    let (c2, gp2, gz1) = cos_rows(p2, z1, ("p2", "z1"))?;
     let w: T = k(if kn.halved { 0.5 } else { 1.0 });
     let scale = -w / k::<T>(b as f64);
     let zeros = || DMatrix::zeros(b, d);

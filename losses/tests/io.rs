@@ -6,7 +6,7 @@ use nalgebra::DMatrix;
 use npyz::WriterBuilder;
 
 use sslproof_losses::npy::{
-    Dtype, NpyError, read_matrix, read_npz, write_matrix, write_matrix_f32,
+    Dtype, NpyError, raw_zip, read_matrix, read_npz, write_matrix, write_matrix_f32,
 };
 
 fn tmp(name: &str) -> PathBuf {
@@ -238,50 +238,6 @@ fn trailing_bytes_are_refused() {
     );
 }
 
-/// A stored zip archive written by hand, so that it can hold what no zip writer writes (the same
-/// name twice).
-fn raw_zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut central = Vec::new();
-    for (name, data) in entries {
-        let mut crc = flate2::Crc::new();
-        crc.update(data);
-        let (crc, len, off) = (crc.sum(), data.len() as u32, out.len() as u32);
-        let common = |v: &mut Vec<u8>| {
-            v.extend_from_slice(&20u16.to_le_bytes()); // version needed
-            v.extend_from_slice(&0u16.to_le_bytes()); // flags
-            v.extend_from_slice(&0u16.to_le_bytes()); // stored
-            v.extend_from_slice(&0u32.to_le_bytes()); // time, date
-            v.extend_from_slice(&crc.to_le_bytes());
-            v.extend_from_slice(&len.to_le_bytes());
-            v.extend_from_slice(&len.to_le_bytes());
-            v.extend_from_slice(&(name.len() as u16).to_le_bytes());
-            v.extend_from_slice(&0u16.to_le_bytes()); // extra
-        };
-        out.extend_from_slice(&0x04034b50u32.to_le_bytes());
-        common(&mut out);
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(data);
-        central.extend_from_slice(&0x02014b50u32.to_le_bytes());
-        central.extend_from_slice(&20u16.to_le_bytes()); // version made by
-        common(&mut central);
-        central.extend_from_slice(&[0u8; 6]); // comment len, disk, internal attrs
-        central.extend_from_slice(&0u32.to_le_bytes()); // external attrs
-        central.extend_from_slice(&off.to_le_bytes());
-        central.extend_from_slice(name.as_bytes());
-    }
-    let cd_off = out.len() as u32;
-    out.extend_from_slice(&central);
-    out.extend_from_slice(&0x06054b50u32.to_le_bytes());
-    out.extend_from_slice(&[0u8; 4]);
-    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
-    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
-    out.extend_from_slice(&(central.len() as u32).to_le_bytes());
-    out.extend_from_slice(&cd_off.to_le_bytes());
-    out.extend_from_slice(&0u16.to_le_bytes());
-    out
-}
-
 /// Two entries with the same name: the last one used to win silently. Now refused, by name.
 #[test]
 fn duplicate_entries_are_refused() {
@@ -365,4 +321,58 @@ fn an_oversized_header_is_refused_before_allocating() {
         e.contains("bighead.npz[z1]") && e.contains("header declares"),
         "{e}"
     );
+}
+
+/// Nothing silently skipped: gradients named `z1_grad`/`z2_grad` and the value named `loss` (the
+/// spellings of torch scripts) are read as `grad_z1`/`grad_z2`/`value`; an entry the loss does not
+/// take (`gradient_z1`, a third view for VICReg) is refused with the names it takes. It used to be
+/// ignored, and the value alone compared.
+#[test]
+fn npz_names_are_all_accounted_for() {
+    use sslproof_losses::input::{InputError, from_npz};
+    use sslproof_losses::registry::LossSpec;
+    let spec = LossSpec::named("vicreg", None, &[]).unwrap();
+    let (a, b) = (npy_bytes(&sample()), npy_bytes(&(sample() * 2.0)));
+    let one = npy_bytes(&DMatrix::from_element(1, 1, 0.5));
+    let p = tmp("torch-names.npz");
+    std::fs::write(
+        &p,
+        raw_zip(&[
+            ("z1.npy", &a),
+            ("z2.npy", &b),
+            ("z1_grad.npy", &b),
+            ("z2_grad.npy", &a),
+            ("loss.npy", &one),
+        ]),
+    )
+    .unwrap();
+    let f = from_npz(&spec, &p, 1 << 30).unwrap();
+    assert_eq!(f.value, Some(0.5));
+    let g = f.grads.expect("the gradients are read, not skipped");
+    assert_eq!((&g[0], &g[1]), (&(sample() * 2.0), &sample()));
+    for (extra, name) in [("gradient_z1.npy", "gradient_z1"), ("z3.npy", "z3")] {
+        let p = tmp("extra-entry.npz");
+        std::fs::write(&p, raw_zip(&[("z1.npy", &a), ("z2.npy", &b), (extra, &a)])).unwrap();
+        let e = from_npz(&spec, &p, 1 << 30).unwrap_err();
+        assert!(matches!(e, InputError::Unrecognised { .. }), "{e}");
+        let msg = e.to_string();
+        assert!(
+            msg.contains(&format!("{name:?}")) && msg.contains("z1 z2 grad_z1 grad_z2 value"),
+            "{msg}"
+        );
+    }
+    // `value` and `loss` together are two values: ambiguous.
+    let p = tmp("two-values.npz");
+    std::fs::write(
+        &p,
+        raw_zip(&[
+            ("z1.npy", &a),
+            ("z2.npy", &b),
+            ("value.npy", &one),
+            ("loss.npy", &one),
+        ]),
+    )
+    .unwrap();
+    let e = from_npz(&spec, &p, 1 << 30).unwrap_err().to_string();
+    assert!(e.contains("twice"), "{e}");
 }
