@@ -90,4 +90,11 @@ mod tests {
         assert!(!t.accepts(&large, &scale));
         assert!(!t.accepts(&Float::with_val(256, f64::NAN), &scale));
     }
+
+    /// The text printed in every report's evidence line (snapshots depend on it).
+    #[test]
+    fn describe_prints_the_exponent() {
+        assert_eq!(Tol { bits: 230 }.describe(), "2^-230");
+        assert_eq!(Tol::scalar(64).describe(), "2^-48");
+    }
 }

@@ -59,10 +59,23 @@ pub fn summarize(r: &Report) -> String {
             first_fail(Role::Reading),
             names(Role::Precise)
         ),
-        Verdict::Empirical => format!(
-            "outside what the harness checks; its mathematical part: {}",
-            names(Role::Precise)
-        ),
+        Verdict::Empirical => {
+            let base = format!(
+                "outside what the harness checks; its mathematical part: {}",
+                names(Role::Precise)
+            );
+            if f.propositions
+                .iter()
+                .any(|p| p.role == Role::Reading && p.fails())
+            {
+                format!(
+                    "{base}; contradicted by its own exemplar: {}",
+                    first_fail(Role::Reading)
+                )
+            } else {
+                base
+            }
+        }
         Verdict::NotEstablished { reason } => reason.clone(),
     }
 }

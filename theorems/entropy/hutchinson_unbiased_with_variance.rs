@@ -5,7 +5,8 @@
 //!   symmetric `A` the single-probe variance is `2‖A‖²_F` (Gaussian) and `2Σ_{i≠j} A_ij²`
 //!   (Rademacher); `log det(I+A) = Σ_k (−1)^{k+1} tr(A^k)/k` for `ρ(A) < 1`, and truncating after
 //!   `K` terms leaves a bias bounded by `Σ_i |λ_i|^{K+1}/((K+1)(1−|λ_i|))` (by the first omitted
-//!   term alone for PSD `A`, whose tail alternates).
+//!   term alone for PSD `A`, whose tail alternates). For a general `A` the variances are those of
+//!   its symmetric part: `‖A‖²_F + tr(A²)` (Gaussian), `½Σ_{i≠j}(A_ij + A_ji)²` (Rademacher).
 //!
 //! ## Implementation notes
 //! Rademacher probes by exact enumeration of all `2^8` sign vectors at the working precision;
@@ -67,6 +68,114 @@ pub enum VarForm {
     GaussNoTwo,
     /// `2‖A‖²_F` for Rademacher probes too.
     RadLikeGauss,
+}
+
+/// Single-probe variances claimed for a general (not necessarily symmetric) `A`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GeneralForm {
+    /// `‖A‖²_F + tr(A²)` (Gaussian) and `½Σ_{i≠j}(A_ij + A_ji)²` (Rademacher): both `2‖S‖²`-type
+    /// formulas of the symmetric part `S = (A + Aᵀ)/2`, since `vᵀAv = vᵀSv`.
+    SymmetricPart,
+    /// The symmetric-A formulas applied as they stand: `2‖A‖²_F`, `2Σ_{i≠j}A_ij²`.
+    AsIfSymmetric,
+}
+
+/// A fixed non-symmetric 8×8 matrix: the symmetric test matrix plus a strictly upper-triangular
+/// part drawn from the check's seed (entries uniform in [−1, 1)).
+fn test_a_general(run: &mut Run) -> Mat {
+    let prec = run.prec();
+    let mut a = test_a(run);
+    let mut s = run.sampler_bits(2, prec);
+    for i in 0..8 {
+        for j in i + 1..8 {
+            let u = Float::with_val(prec, s.uniform() * 2u32) - 1u32;
+            *a.at_mut(i, j) += u;
+        }
+    }
+    a
+}
+
+/// The claimed variances `(Gaussian, Rademacher)` of `vᵀAv` for a general `A`.
+fn general_formulas(a: &Mat, form: GeneralForm) -> (Float, Float) {
+    let prec = a.prec();
+    let d = a.rows();
+    match form {
+        GeneralForm::AsIfSymmetric => (a.frobenius_sq() * 2u32, off_diagonal_sq(a) * 2u32),
+        GeneralForm::SymmetricPart => {
+            let tr_a2 = a.trace_of_product(a).expect("square");
+            let gauss = a.frobenius_sq() + tr_a2;
+            let mut rad = Float::new(prec);
+            for i in 0..d {
+                for j in 0..d {
+                    if i != j {
+                        rad += Float::with_val(prec, a.at(i, j) + a.at(j, i)).square();
+                    }
+                }
+            }
+            (gauss, rad / 2u32)
+        }
+    }
+}
+
+/// Non-symmetric `A`, Rademacher probes: the exact variance by enumerating all `2⁸` sign vectors,
+/// against the claimed formula.
+fn general_rademacher(run: &mut Run, form: &GeneralForm) -> Result<String, String> {
+    let prec = run.prec();
+    let d = 8;
+    let a = test_a_general(run);
+    let n = 1u32 << d;
+    let (mut sum, mut sumsq) = (Float::new(prec), Float::new(prec));
+    for mask in 0..n {
+        let mut q = Float::new(prec);
+        for i in 0..d {
+            for j in 0..d {
+                let sign = if (mask >> i ^ mask >> j) & 1 == 0 {
+                    1
+                } else {
+                    -1
+                };
+                q += Float::with_val(prec, a.at(i, j) * sign);
+            }
+        }
+        sumsq += Float::with_val(prec, q.square_ref());
+        sum += q;
+    }
+    run.count(n as usize);
+    let mean = Float::with_val(prec, &sum / n);
+    let var = Float::with_val(prec, &sumsq / n) - Float::with_val(prec, mean.square_ref());
+    let (_, predicted) = general_formulas(&a, *form);
+    let detail = format!(
+        "non-symmetric A (‖A − Aᵀ‖²_F = {:.6}), all 256 sign vectors: variance {var:.10}, formula {predicted:.10}",
+        a.sub(&a.transpose()).expect("square").frobenius_sq()
+    );
+    if Tol::linalg(prec, d, 4).accepts(&Float::with_val(prec, &var - &predicted), &var) {
+        Ok(detail)
+    } else {
+        Err(detail)
+    }
+}
+
+/// Non-symmetric `A`, Gaussian probes, by a route that shares nothing with the formula:
+/// `vᵀAv = vᵀSv = Σ_i μ_i w_i²` with `μ` the eigenvalues of `S = (A + Aᵀ)/2` (Jacobi) and
+/// `w = Qᵀv` standard normal, so `Var = 2Σ μ_i²` (χ²₁ has variance 2).
+fn general_gaussian(run: &mut Run, form: &GeneralForm) -> Result<String, String> {
+    let prec = run.prec();
+    let a = test_a_general(run);
+    let sym = a.symmetrize().map_err(|e| e.to_string())?;
+    let eig = sym.sym_eigen().map_err(|e| e.to_string())?;
+    let spectral = eig.values.iter().fold(Float::new(prec), |acc, m| {
+        acc + Float::with_val(prec, m.square_ref())
+    }) * 2u32;
+    run.count(1);
+    let (predicted, _) = general_formulas(&a, *form);
+    let detail = format!(
+        "non-symmetric A: 2Σμ_i² over the eigenvalues of (A + Aᵀ)/2 = {spectral:.10}, formula {predicted:.10}"
+    );
+    if Tol::linalg(prec, 8, 8).accepts(&Float::with_val(prec, &spectral - &predicted), &spectral) {
+        Ok(detail)
+    } else {
+        Err(detail)
+    }
 }
 
 /// Rademacher probes exactly: all `2⁸` sign vectors.
@@ -317,6 +426,20 @@ pub fn run(c: &mut ClaimRun) {
         VarForm::RadLikeGauss,
     );
 
+    c.prop(
+        Role::Precise,
+        "for a general (non-symmetric) A only the symmetric part S = (A+Aᵀ)/2 is seen (vᵀAv = vᵀSv): Var = ‖A‖²_F + tr(A²) for Gaussian probes and ½Σ_{i≠j}(A_ij + A_ji)² for Rademacher; the symmetric formulas need A = Aᵀ",
+        r"\mathrm{Var}_{\rm Gauss}=\lVert A\rVert_F^2+\mathrm{tr}(A^2)=2\lVert S\rVert_F^2,\quad \mathrm{Var}_{\rm Rad}=\tfrac12\textstyle\sum_{i\ne j}(A_{ij}+A_{ji})^2,\quad S=\tfrac{A+A^\top}2",
+        GeneralForm::SymmetricPart,
+    )
+    .check("non-symmetric A, Rademacher probes, exact enumeration", general_rademacher)
+    .check("non-symmetric A, Gaussian probes, by the eigenvalues of the symmetric part", general_gaussian)
+    .mutant(
+        "symmetric_formulas_for_general_a",
+        "Var = 2‖A‖²_F (Gaussian) and 2Σ_{i≠j}A_ij² (Rademacher) for every A, symmetric or not",
+        GeneralForm::AsIfSymmetric,
+    );
+
     const SERIES: &str = "truncation bias against its bound, K = 1…60";
     c.prop(
         Role::AsWritten,
@@ -348,7 +471,7 @@ pub fn run(c: &mut ClaimRun) {
         },
     );
 
-    c.step("$\\mathbb E[v^\\top Av]=\\sum_{ij}A_{ij}\\mathbb E[v_iv_j]=\\mathrm{tr}\\,A$ whenever $\\mathbb E[vv^\\top]=I$. For Gaussian $v$ (Isserlis) and symmetric $A$, $\\mathrm{Var}=2\\,\\mathrm{tr}(A^2)=2\\lVert A\\rVert_F^2$; for Rademacher $v$ the diagonal contributes no variance ($v_i^2=1$), leaving $2\\sum_{i\\ne j}A_{ij}^2$: never worse than Gaussian.", None);
+    c.step("$\\mathbb E[v^\\top Av]=\\sum_{ij}A_{ij}\\mathbb E[v_iv_j]=\\mathrm{tr}\\,A$ whenever $\\mathbb E[vv^\\top]=I$. For Gaussian $v$ (Isserlis) and symmetric $A$, $\\mathrm{Var}=2\\,\\mathrm{tr}(A^2)=2\\lVert A\\rVert_F^2$; for Rademacher $v$ the diagonal contributes no variance ($v_i^2=1$), leaving $2\\sum_{i\\ne j}A_{ij}^2$: never worse than Gaussian. Both formulas need $A$ symmetric: for a general $A$ the quadratic form sees only $S=(A+A^\\top)/2$, so $\\mathrm{Var}_{\\rm Gauss}=2\\lVert S\\rVert_F^2=\\lVert A\\rVert_F^2+\\mathrm{tr}(A^2)$ and $\\mathrm{Var}_{\\rm Rad}=\\tfrac12\\sum_{i\\ne j}(A_{ij}+A_{ji})^2$ (checked on a non-symmetric $A$: exactly by enumeration for Rademacher, and for Gaussian against $2\\sum_i\\mu_i^2$ over the eigenvalues of $S$; the symmetric formulas applied to it are a refuted mutant).", None);
     c.step(format!("Checks: all $2^8$ Rademacher vectors enumerated at {prec} bits (exact mean and variance); {n} Gaussian probes with two-sided z-tests at level 0.999, seed in the evidence (the variance test's standard error from the sample fourth moment)."), None);
     c.step("$\\log\\det(I+A)=\\sum_i\\log(1+\\lambda_i)=\\mathrm{tr}\\log(I+A)$, and the power series converges for $\\rho(A)<1$ (A1). Truncation after $K$ terms leaves a tail bounded per eigenvalue by the geometric bound $|\\lambda|^{K+1}/((K+1)(1-|\\lambda|))$. For $\\lambda\\ge0$ the tail alternates and the first omitted term bounds it; for $\\lambda<0$ every term of $-\\log(1+\\lambda)$'s tail has the same sign and the geometric factor is needed (the alternating bound fails on an indefinite $A$, a mutant). With stochastic traces each $\\mathrm{tr}\\,A^k$ is estimated without bias, but the truncation bias stays.", None);
 }

@@ -5,7 +5,8 @@
 //!   the property runner finds such counterexamples and shrinks them); a diagonal `Σ` has full
 //!   rank iff every
 //!   variance `Σ_jj > 0`. Conversely, a correlated `Σ` can be positive definite: decorrelation is
-//!   neither sufficient nor necessary for full rank.
+//!   neither sufficient nor necessary for full rank. And full rank, even isotropy, does not rule
+//!   out a collapse onto a curve: points on the unit circle of R² have `Σ = I/2`.
 //!
 //! ## Implementation notes
 //! The property runs over diagonal matrices built from the recipes' spectra (zeros allowed), and
@@ -14,6 +15,7 @@
 //! ## Source
 //! `../shared/notes.md`, *Decorrelation*.
 
+use rug::Float;
 use sslproof::prelude::*;
 use sslproof_losses::vicreg;
 
@@ -127,6 +129,74 @@ fn correlated_positive_definite(run: &mut Run, n: &Necessity) -> Result<String, 
     }
 }
 
+/// What the covariance of points on a curve is claimed to be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnACurve {
+    /// `Σ = I/2` for points spread evenly on the unit circle of R²: full rank and isotropic,
+    /// although the points lie on a 1-dimensional curve.
+    HalfIdentity,
+    /// Points on a 1-dimensional curve have a singular covariance (full rank rules out collapse
+    /// onto a lower-dimensional manifold).
+    Singular,
+    /// `Σ = I` on the unit circle (the constant wrong).
+    Identity,
+}
+
+/// `N = 12` points `(cos 2πk/N, sin 2πk/N)` on the unit circle, at the working precision: each on
+/// the curve `x² + y² = 1` (checked), their second-moment matrix `Σ = (1/N)Σ_k x_k x_kᵀ` (the mean
+/// is zero) against the claimed one.
+fn circle_covariance(run: &mut Run, claim: &OnACurve) -> Result<String, String> {
+    let prec = run.prec();
+    let n = 12u32;
+    let pi2 = Float::with_val(prec, rug::float::Constant::Pi) * 2u32;
+    let pts: Vec<(Float, Float)> = (0..n)
+        .map(|k| {
+            let t = Float::with_val(prec, &pi2 * k) / n;
+            (t.clone().cos(), t.sin())
+        })
+        .collect();
+    let tol = Tol::scalar(prec);
+    let one = Float::with_val(prec, 1);
+    for (x, y) in &pts {
+        let r = Float::with_val(prec, x.square_ref()) + Float::with_val(prec, y.square_ref());
+        if !tol.accepts(&Float::with_val(prec, &r - 1u32), &one) {
+            return Err(format!("a point is off the circle: x² + y² = {r:.10}"));
+        }
+    }
+    let mut sigma = Mat::zeros(2, 2, prec);
+    for (x, y) in &pts {
+        let v = [x, y];
+        for i in 0..2 {
+            for j in 0..2 {
+                *sigma.at_mut(i, j) += Float::with_val(prec, v[i] * v[j]) / n;
+            }
+        }
+    }
+    run.count(pts.len());
+    let det = sigma.det().map_err(|e| e.to_string())?;
+    let half = Float::with_val(prec, 0.5);
+    let expected = match claim {
+        OnACurve::HalfIdentity => Some(Mat::scalar(2, &half)),
+        OnACurve::Identity => Some(Mat::identity(2, prec)),
+        OnACurve::Singular => None,
+    };
+    let detail = format!(
+        "12 points on x² + y² = 1: Σ = [[{:.10}, {:.3e}], [{:.3e}, {:.10}]], det Σ = {det:.10}",
+        sigma.at(0, 0),
+        sigma.at(0, 1),
+        sigma.at(1, 0),
+        sigma.at(1, 1)
+    );
+    let holds = match expected {
+        Some(e) => {
+            let diff = sigma.sub(&e).map_err(|e| e.to_string())?.max_abs();
+            tol.accepts(&diff, &one)
+        }
+        None => tol.accepts(&det, &one),
+    };
+    if holds { Ok(detail) } else { Err(detail) }
+}
+
 pub fn run(c: &mut ClaimRun) {
     const PROPERTY: &str = "diagonal Σ from random recipes, shrunk to the smallest counterexample";
     c.prop(
@@ -166,6 +236,25 @@ pub fn run(c: &mut ClaimRun) {
         Necessity::Decorrelation,
     );
 
+    c.prop(
+        Role::Precise,
+        "full rank, even isotropy, does not rule out collapse onto a lower-dimensional manifold: the covariance sees only linear structure, and points spread on the unit circle of R² (a 1-dimensional curve) have Σ = I/2",
+        r"x_k=(\cos\tfrac{2\pi k}N,\sin\tfrac{2\pi k}N):\quad \tfrac1N\textstyle\sum_k x_kx_k^\top=\tfrac12 I_2",
+        OnACurve::HalfIdentity,
+    )
+    .check("12 evenly spread points on the unit circle", circle_covariance)
+    .mutant(
+        "curve_gives_singular_covariance",
+        "points on a 1-dimensional curve have a singular covariance (full rank rules out a collapse onto a curve)",
+        OnACurve::Singular,
+    )
+    .mutant(
+        "circle_covariance_identity",
+        "Σ = I for points on the unit circle (the constant wrong)",
+        OnACurve::Identity,
+    );
+
     c.step("Counterexample: $\\Sigma=\\mathrm{diag}(1,0)$ has no off-diagonal entries at all, yet rank 1 (the property runner finds such matrices among random recipes and shrinks them; the one it found is in the evidence). Decorrelation removes *linear dependence between* coordinates; it says nothing about a coordinate that carries no variance.", None);
     c.step("Corrected: a diagonal $\\Sigma$ has $\\det\\Sigma=\\prod_j\\Sigma_{jj}$, so it has full rank exactly when every variance is positive (positive total variance is not enough). That is why VICReg pairs its covariance term with a variance term, and why the notes' own item 3 lists de-centering (variance in every dimension) *and* de-correlation.", None);
+    c.step("Even a full-rank, isotropic $\\Sigma$ does not rule out the collapse the notes name, onto a lower-dimensional *manifold*: $\\Sigma$ sees only linear structure. Points spread on the unit circle in $\\mathbb R^2$ lie on a 1-dimensional curve, yet $\\Sigma=\\tfrac1N\\sum_k x_kx_k^\\top=\\tfrac12I$ (checked on 12 points: full rank, isotropic). Spanning the full $d$-dimensional *subspace* is what decorrelation with positive variances gives; not filling a $d$-dimensional region.", None);
 }

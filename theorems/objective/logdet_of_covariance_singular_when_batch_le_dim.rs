@@ -139,6 +139,60 @@ fn finite_batch_form(run: &mut Run) -> Result<String, String> {
     }
 }
 
+/// SimDINO's teacher update, quoted from its reference code (RobinWu218/SimDINO at commit
+/// 8149fc4ed8ee, `simdino/main_dino.py`, L64 and L409-418; the SimDINOv2 config
+/// `simdinov2/configs/ssl_default_config.yaml` L122-123 has `momentum_teacher: 0.992`,
+/// `final_momentum_teacher: 1`).
+pub const SIMDINO_TEACHER_UPDATE: &str = "parser.add_argument('--momentum_teacher', default=0.996, type=float, help=\"\"\"Base EMA
+    parameter for teacher update. The value is increased to 1 during training with cosine schedule.
+...
+        # EMA update for the teacher
+        with torch.no_grad():
+            m = momentum_schedule[it]  # momentum parameter
+            if hasattr(torch, '_foreach_lerp_'):
+                torch._foreach_lerp_(list(teacher_without_ddp.parameters()), list(student.module.parameters()), weight=1. - m)";
+
+/// What the notes' sentence says of its own exemplar's teacher.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Teacher {
+    /// No momentum encoder: the teacher is the student (lag 0).
+    IsTheStudent,
+}
+
+/// Reads the base momentum and the update rule from the quoted code (`lerp(teacher, student,
+/// 1 − m)`: `θ_t ← m θ_t + (1 − m) θ_s`), then runs that update on a scalar weight while the
+/// student moves one unit per step for 5 000 steps at the base momentum: the teacher lags the
+/// student by `m/(1 − m)` steps at steady state (an exponential average over ~1/(1 − m) steps).
+/// The reading "no momentum encoder" says the lag is 0.
+fn teacher_lag(run: &mut Run, _t: &Teacher) -> Result<String, String> {
+    let code = SIMDINO_TEACHER_UPDATE;
+    let m: f64 = code
+        .split("'--momentum_teacher', default=")
+        .nth(1)
+        .and_then(|r| r.split(',').next())
+        .and_then(|v| v.parse().ok())
+        .ok_or("no --momentum_teacher default in the quoted code")?;
+    if !code.contains("_foreach_lerp_(list(teacher_without_ddp.parameters()), list(student.module.parameters()), weight=1. - m)") {
+        return Err("the quoted code has no lerp(teacher, student, 1 − m) update".into());
+    }
+    let (mut teacher, mut student) = (0.0f64, 0.0f64);
+    for _ in 0..5000 {
+        student += 1.0;
+        teacher += (1.0 - m) * (student - teacher); // lerp(teacher, student, 1 − m)
+    }
+    run.count(5000);
+    let lag = student - teacher;
+    let detail = format!(
+        "SimDINO (simdino/main_dino.py L64, L409-418 at 8149fc4ed8ee) keeps DINO's EMA teacher: momentum {m} (cosine schedule to 1; SimDINOv2 0.992), so the teacher lags the student by {lag:.1} steps (m/(1 − m) = {:.1}): a momentum encoder",
+        m / (1.0 - m)
+    );
+    if lag.abs() < 0.5 {
+        Ok(detail)
+    } else {
+        Err(detail)
+    }
+}
+
 pub fn run(c: &mut ClaimRun) {
     c.prop(
         Role::Precise,
@@ -179,6 +233,18 @@ pub fn run(c: &mut ClaimRun) {
         finite_batch_form(run)
     });
 
+    c.prop(
+        Role::Reading,
+        "read on the notes' own exemplar of an explicit Ω (SimDINO, the coding rate of item 4): it trains without a momentum encoder",
+        r"\theta_{\rm teacher}=\theta_{\rm student}",
+        Teacher::IsTheStudent,
+    )
+    .check(
+        "the teacher update in SimDINO's reference code, run for 5 000 steps",
+        teacher_lag,
+    );
+
+    c.step("The sentence's exemplar contradicts it in part: SimDINO, the notes' coding-rate method, keeps DINO's momentum (EMA) teacher (`simdino/main_dino.py` L64 and L409-418 at commit 8149fc4ed8ee: `--momentum_teacher 0.996`, raised to 1 by a cosine schedule, applied as `lerp(teacher, student, 1 − m)`; SimDINOv2's config uses 0.992). Running that update shows a teacher lagging the student by $m/(1-m)\\approx249$ steps. Whether the explicit $\\Omega$ would make the momentum encoder unnecessary is again empirical; the exemplar does not show it.", None);
     c.step("The sentence is about training outcomes (stability, no need for large negatives, momentum encoders or architectural tricks, moderate batch sizes): **empirical**, outside what the harness can check.", None);
     c.step("Its mathematical part: $B$ centred samples span at most $B-1$ dimensions, so for $B\\le d$ the covariance is singular, $\\log\\det\\Sigma=-\\infty$, and a plain log-det objective is undefined; CorInfoMax's $\\log\\det(R+\\varepsilon I)$ is then dominated by $(d-B+1)\\log\\varepsilon$ (a constant in the parameters, so its gradient comes from the $B-1$ live directions, each weighted by $1/(\\lambda_i+\\varepsilon)$).", None);
     c.step("The coding rate's $\\log\\det(I+\\alpha\\Sigma)$ stays finite for any $B$ and can be computed as a $B\\times B$ determinant (C4): this is what makes the coding rate usable at moderate batch sizes; how large $B$ must be for good representations is again empirical.", None);

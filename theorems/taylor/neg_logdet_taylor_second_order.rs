@@ -413,27 +413,33 @@ fn practical_table(run: &mut Run) -> Result<String, String> {
         name: &'static str,
         eps: (i64, i64),
         d: usize,
+        /// The per-GPU batch where it is at most d (the covariance then has rank ≤ B).
+        batch: Option<usize>,
     }
     let rows = [
         Row {
             name: "MCR² self-supervised (eps 2, fd 32)",
             eps: (2, 1),
             d: 32,
+            batch: None,
         },
         Row {
             name: "EMP-SSL official / lightly (eps 0.2), d = 1024 assumed",
             eps: (1, 5),
             d: 1024,
+            batch: None,
         },
         Row {
             name: "SimDINO argparse (eps 0.5, z_dim 256)",
             eps: (1, 2),
             d: 256,
+            batch: Some(64),
         },
         Row {
             name: "SimDINO README / SimDINOv2 (eps 0.05, z_dim 256)",
             eps: (1, 20),
             d: 256,
+            batch: Some(64),
         },
     ];
     let fmt = |x: &Float| format!("{x:.4e}");
@@ -443,12 +449,12 @@ fn practical_table(run: &mut Run) -> Result<String, String> {
         let eps = Float::with_val(prec, r.eps.0) / r.eps.1;
         let alpha = Float::with_val(prec, r.d as u64) / &eps;
         let d = r.d;
-        let spectra: Vec<(&str, Vec<Float>)> = vec![
+        let mut spectra: Vec<(String, Vec<Float>)> = vec![
             (
-                "isotropic Σ = I/d",
+                "isotropic Σ = I/d (needs B ≥ d)".into(),
                 vec![Float::with_val(prec, 1) / d as u64; d],
             ),
-            ("power law λ_i ∝ 1/i", {
+            ("power law λ_i ∝ 1/i".into(), {
                 let h = (1..=d).fold(Float::new(prec), |acc, i| {
                     acc + Float::with_val(prec, 1) / i as u64
                 });
@@ -456,16 +462,31 @@ fn practical_table(run: &mut Run) -> Result<String, String> {
                     .map(|i| Float::with_val(prec, 1) / (i as u64) / &h)
                     .collect()
             }),
-            ("collapsed, rank 1", {
+            ("collapsed, rank 1".into(), {
                 let mut v = vec![Float::new(prec); d];
                 v[0] = Float::with_val(prec, 1);
                 v
             }),
             (
-                "the form's own minimiser Σ = I/α",
+                "the form's own minimiser Σ = I/α (tr Σ = eps, not 1)".into(),
                 vec![Float::with_val(prec, 1) / &alpha; d],
             ),
         ];
+        if let Some(b) = r.batch {
+            // B ≤ d unit vectors: rank ≤ B, so the most isotropic reachable Σ has B eigenvalues
+            // 1/B (tr Σ = 1) and αλ is d/B times the isotropic row's.
+            let mut v = vec![Float::new(prec); d];
+            for x in v.iter_mut().take(b) {
+                *x = Float::with_val(prec, 1) / b as u64;
+            }
+            spectra.insert(
+                1,
+                (
+                    format!("isotropic within the batch, B = {b} ≤ d (rank B)"),
+                    v,
+                ),
+            );
+        }
         for (sname, spec) in spectra {
             let mut exact = Float::new(prec);
             let (mut p1, mut p2) = (Float::new(prec), Float::new(prec));
@@ -481,7 +502,7 @@ fn practical_table(run: &mut Run) -> Result<String, String> {
             }
             let q = SecondOrder::Notes.eval(&alpha, &p1, &p2);
             let rel = Float::with_val(prec, &q - &exact).abs() / exact.clone().abs();
-            if sname.starts_with("isotropic") && r.eps == (1, 20) {
+            if sname.starts_with("isotropic Σ") && r.eps == (1, 20) {
                 worst_iso = format!(
                     "SimDINO defaults, isotropic Σ: αλ = {}, −log det = {}, second-order form = {} (relative error {})",
                     fmt(&top),
@@ -504,7 +525,7 @@ fn practical_table(run: &mut Run) -> Result<String, String> {
         }
     }
     run.table(Table {
-        caption: "Second-order accuracy at implementation defaults (tr Σ = 1: unit-norm features, uncentred)".into(),
+        caption: "Second-order accuracy at implementation defaults. Assumptions: unit-norm features and the uncentred second moment (MCR², SimDINO, EMP-SSL), so tr Σ = 1 in every row except the form's own minimiser Σ = I/α, whose trace is d/α = eps; the row Σ = I/d needs a batch B ≥ d; with B ≤ d (SimDINO: 64 per GPU, d = 256) Σ has rank ≤ B, the most isotropic reachable Σ has B eigenvalues 1/B, and αλ is d/B times larger. EMP-SSL's d = 1024 is assumed.".into(),
         header: ["implementation", "α = d/eps", "spectrum", "αλ_max", "−log det(I+αΣ)", "second-order form", "relative error", "inside radius"]
             .iter()
             .map(|s| s.to_string())
@@ -1097,7 +1118,7 @@ pub fn run(c: &mut ClaimRun) {
         sym!(|_| Ok(symbolic::certificate_latex())),
     );
     c.step(
-        "The bound holds for every $\\alpha\\ge0$, inside or outside the radius; the second-order form always **over**estimates $-\\log\\det$. Its relative error is small only when $\\alpha\\lambda_{\\max}\\ll1$. At the defaults of real implementations $\\alpha\\lambda_{\\max}$ ranges from 0.5 (MCR² self-supervised, isotropic features) to 5120 (collapsed features at SimDINO's defaults) in the table below; only the first is inside the radius, and at SimDINO's isotropic point ($\\alpha\\lambda=20$) the second-order form even has the wrong sign.",
+        "The bound holds for every $\\alpha\\ge0$, inside or outside the radius; the second-order form always **over**estimates $-\\log\\det$. Its relative error is small only when $\\alpha\\lambda_{\\max}\\ll1$. At the defaults of real implementations $\\alpha\\lambda_{\\max}$ ranges from 0.5 (MCR² self-supervised, isotropic features) to 5120 (collapsed features at SimDINO's defaults) in the table below; only the first is inside the radius, and at SimDINO's isotropic point ($\\alpha\\lambda=20$) the second-order form even has the wrong sign That isotropic point needs a batch $B\\ge d$; with SimDINO's 64 samples per GPU and $d=256$ the covariance has rank $\\le64$, the most isotropic reachable $\\Sigma$ has 64 eigenvalues $1/64$, and $\\alpha\\lambda=80$ (the table's assumptions are in its caption).",
         None,
     );
 }
