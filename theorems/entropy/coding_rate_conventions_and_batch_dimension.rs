@@ -91,6 +91,73 @@ fn notes_vs_mcr2(run: &mut Run, mean_scale: &u32) -> Result<String, String> {
     ))
 }
 
+/// A claimed closed form of `R_uncentred − R_centred` (both `1/B`, the same `α = d/ε²`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MeanGap {
+    /// `½ log(1 + α μᵀ(I + αΣ)⁻¹μ)` (matrix determinant lemma).
+    Lemma,
+    /// `½ log(1 + α‖μ‖²)` (the inverse dropped).
+    NoInverse,
+    /// `½ α μᵀ(I + αΣ)⁻¹μ` (the logarithm linearised).
+    Linearised,
+}
+
+/// The uncentred rate minus the centred rate on Gaussian batches with a nonzero mean
+/// (`B = 12, d = 4`, `α = 16`), against the claimed closed form: the two rates by Cholesky
+/// log-determinants of `d × d` matrices, the form by a linear solve.
+fn mean_gap(run: &mut Run, form: &MeanGap) -> Result<String, String> {
+    let prec = run.prec();
+    let mut s = run.sampler();
+    let (b, d) = (12usize, 4usize);
+    let alpha = Float::with_val(prec, 16);
+    let tol = Tol::linalg(prec, b, 10);
+    let cases = run.scaled(10);
+    let mut shown = String::new();
+    for k in 0..cases {
+        let mut z = s.gaussian(b, d);
+        for i in 0..b {
+            for j in 0..d {
+                *z.at_mut(i, j) += Float::with_val(prec, j as u64 + 1) / 2u32;
+            }
+        }
+        let sigma = covariance(&z, Centring::Centred, Divisor::B).map_err(|e| e.to_string())?;
+        let second = covariance(&z, Centring::Uncentred, Divisor::B).map_err(|e| e.to_string())?;
+        let gap = rate_of(&second, &alpha)? - rate_of(&sigma, &alpha)?;
+        let mu = Mat::from_fn(d, 1, prec, |j, _| {
+            (0..b).fold(Float::new(prec), |a, i| a + z.at(i, j)) / b as u64
+        });
+        let x = sigma
+            .identity_plus(&alpha)
+            .and_then(|m| m.solve(&mu))
+            .map_err(|e| e.to_string())?;
+        let quad = (0..d).fold(Float::new(prec), |a, j| {
+            a + Float::with_val(prec, mu.at(j, 0) * x.at(j, 0))
+        });
+        let norm2 = (0..d).fold(Float::new(prec), |a, j| {
+            a + Float::with_val(prec, mu.at(j, 0).square_ref())
+        });
+        let claimed = match form {
+            MeanGap::Lemma => (Float::with_val(prec, &alpha * &quad) + 1u32).ln() / 2u32,
+            MeanGap::NoInverse => (Float::with_val(prec, &alpha * &norm2) + 1u32).ln() / 2u32,
+            MeanGap::Linearised => Float::with_val(prec, &alpha * &quad) / 2u32,
+        };
+        run.count(1);
+        let res = Float::with_val(prec, &gap - &claimed);
+        if !tol.accepts(&res, &gap) {
+            return Err(format!(
+                "batch {k}: R_uncentred − R_centred = {gap:.10}, claimed {claimed:.10}"
+            ));
+        }
+        if k == 0 {
+            shown = format!("first batch: gap {gap:.10}, formula {claimed:.10}");
+        }
+    }
+    Ok(format!(
+        "{cases} Gaussian batches with mean (½, 1, 3/2, 2) (B = 12, d = 4, α = 16): equal within {}; {shown}",
+        tol.describe()
+    ))
+}
+
 /// A claimed Sylvester identity: `det(I_d + aZᵀZ) = det(I_B + (a/k)ZZᵀ)` with `k = 1` (the
 /// theorem) or `k = B` (rescaled by the batch size).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -233,6 +300,13 @@ fn divisor_identity(run: &mut Run, f: &Divisors) -> Result<String, String> {
     ))
 }
 
+/// Sylvester's identity for symbolic `Z` of the given shapes (also C3's check of the exact
+/// duality between the two Gram matrices).
+#[cfg(feature = "symbolic")]
+pub fn sylvester_symbolic(shapes: &[(usize, usize)]) -> Result<String, String> {
+    symbolic::sylvester(shapes, false)
+}
+
 #[cfg(feature = "symbolic")]
 mod symbolic {
     use sslproof::sym::algebra::{self as alg, AtomCore, SymMat};
@@ -359,10 +433,29 @@ pub fn run(c: &mut ClaimRun) {
         Divisors { inverted: true },
     );
 
+    c.prop(
+        Role::Precise,
+        "in closed form, the uncentred rate exceeds the centred one by ½ log(1 + α μᵀ(I + αΣ)⁻¹μ), μ the batch mean (ZᵀZ/B = Σ + μμᵀ and the matrix determinant lemma)",
+        r"R_\varepsilon\big(\tfrac1BZ^\top Z\big)-R_\varepsilon(\Sigma)=\tfrac12\log\big(1+\alpha\,\mu^\top(I+\alpha\Sigma)^{-1}\mu\big),\quad \alpha=\tfrac d{\varepsilon^2}",
+        MeanGap::Lemma,
+    )
+    .check("the two rates against the closed form on batches with a mean", mean_gap)
+    .mutant(
+        "mean_gap_without_the_inverse",
+        "the gap is ½ log(1 + α‖μ‖²) (the (I + αΣ)⁻¹ dropped)",
+        MeanGap::NoInverse,
+    )
+    .mutant(
+        "mean_gap_linearised",
+        "the gap is ½ α μᵀ(I + αΣ)⁻¹μ (the logarithm linearised)",
+        MeanGap::Linearised,
+    );
+
     let row = |a: &str, b: &str, c: &str, d: &str, e: &str| {
         vec![a.to_string(), b.into(), c.into(), d.into(), e.into()]
     };
-    c.step("The notes centre and divide by $B$; MCR², SimDINO and EMP-SSL use the uncentred Gram matrix of L2-normalised features, with the code's `eps` equal to $\\varepsilon^2$. The two rates agree exactly when the batch mean is zero, and differ otherwise.", None);
+    c.step("The notes centre and divide by $B$; MCR², SimDINO and EMP-SSL use the uncentred Gram matrix of L2-normalised features, with the code's `eps` equal to $\\varepsilon^2$. The two rates agree exactly when the batch mean is zero, and differ otherwise, by a closed form: $\\tfrac1BZ^\\top Z=\\Sigma+\\mu\\mu^\\top$ with $\\mu$ the batch mean, and the matrix determinant lemma gives", Some(r"R_\varepsilon\big(\tfrac1BZ^\top Z\big)-R_\varepsilon(\Sigma)=\tfrac12\log\big(1+\alpha\,\mu^\top(I+\alpha\Sigma)^{-1}\mu\big)\ \ge0,\qquad\alpha=\tfrac d{\varepsilon^2}".into()));
+    c.step("(checked at the working precision on Gaussian batches with a mean; dropping the inverse, or linearising the logarithm, are refuted mutants). With the $1/(B-1)$ divisor the same holds at $\\varepsilon'^2=\\varepsilon^2(B-1)/B$ below.", None);
     c.step("At complete collapse the difference is decisive: the centred covariance is 0 (rate 0, the minimum), the uncentred one is $cc^\\top$ (rate $\\tfrac12\\log(1+d/\\varepsilon^2)$, e.g. $\\tfrac12\\log 5121$ at SimDINO's defaults), so the uncentred rate does not register collapse to a constant vector as zero rate.", None);
     c.step(format!("Batch dimension: for $Z\\in\\mathbb R^{{B\\times d}}$ (Sylvester's determinant identity, symbolic for small shapes, {prec}-bit for $B=8,d=64$ and $B=40,d=6$):"), Some(r"\log\det\big(I_d+aZ^\top Z\big)=\log\det\big(I_B+aZZ^\top\big)".into()));
     c.step("so the rate costs $O(\\min(B,d)^3)$: with $d=8192$ and $B=512$ the batch form is $512\\times512$. And the divisor: $\\tfrac1{B-1}S=\\tfrac{B}{B-1}\\cdot\\tfrac1BS$, so a $1/(B-1)$ implementation is the $1/B$ one with $\\alpha$ scaled by $B/(B-1)$, i.e. $\\varepsilon'^2=\\varepsilon^2(B-1)/B$ (checked as an identity).", None);

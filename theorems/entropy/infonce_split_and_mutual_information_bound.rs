@@ -207,6 +207,130 @@ fn saturation(run: &mut Run, sat: &Saturation) -> Result<String, String> {
     if gap <= 0.01 { Ok(detail) } else { Err(detail) }
 }
 
+/// What the two Gram matrices of a batch `Z ∈ R^{B×d}` are claimed to share.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Duality {
+    /// `‖ZᵀZ‖²_F = ‖ZZᵀ‖²_F` (both `tr (ZᵀZ)²`) and `log det(I_d + aZᵀZ) = log det(I_B + aZZᵀ)`.
+    Exact,
+    /// Also the off-diagonal parts alone: `Σ_{i≠j}(ZᵀZ)_ij² = Σ_{i≠j}(ZZᵀ)_ij²` (VICReg's covariance
+    /// term taken for the sum of squared similarities between distinct samples).
+    OffDiagonalToo,
+}
+
+/// `‖M‖²_F`, or its off-diagonal part.
+fn frobenius(m: &Mat, off_only: bool) -> Float {
+    let mut s = Float::new(m.prec());
+    for i in 0..m.rows() {
+        for j in 0..m.cols() {
+            if !(off_only && i == j) {
+                s += Float::with_val(m.prec(), m.at(i, j).square_ref());
+            }
+        }
+    }
+    s
+}
+
+/// Both Gram matrices of seeded Gaussian batches, tall (`B = 9, d = 4`) and wide (`B = 4, d = 9`):
+/// the squared Frobenius norms (or their off-diagonal parts) and the log-determinants
+/// (Cholesky), `a = 3/10`.
+fn gram_duality(run: &mut Run, f: &Duality) -> Result<String, String> {
+    let prec = run.prec();
+    let mut s = run.sampler();
+    let a = Float::with_val(prec, 3) / 10u32;
+    let tol = Tol::linalg(prec, 9, 4);
+    let mut lines = Vec::new();
+    for &(b, d) in &[(9usize, 4usize), (4, 9)] {
+        let z = s.gaussian(b, d);
+        let ztz = z.transpose().mul(&z).map_err(|e| e.to_string())?;
+        let zzt = z.mul(&z.transpose()).map_err(|e| e.to_string())?;
+        let off = *f == Duality::OffDiagonalToo;
+        let (fd, fb) = (frobenius(&ztz, off), frobenius(&zzt, off));
+        let ld = ztz
+            .identity_plus(&a)
+            .and_then(|m| m.logdet_spd())
+            .map_err(|e| e.to_string())?;
+        let lb = zzt
+            .identity_plus(&a)
+            .and_then(|m| m.logdet_spd())
+            .map_err(|e| e.to_string())?;
+        run.count(1);
+        let line = format!(
+            "B = {b}, d = {d}: {} {fd:.10} (d × d) vs {fb:.10} (B × B); log det {ld:.10} vs {lb:.10}",
+            if off {
+                "off-diagonal Σ_{i≠j}"
+            } else {
+                "‖·‖²_F"
+            }
+        );
+        if !(tol.accepts(&Float::with_val(prec, &fd - &fb), &fd)
+            && tol.accepts(&Float::with_val(prec, &ld - &lb), &ld))
+        {
+            return Err(line);
+        }
+        lines.push(line);
+    }
+    Ok(format!(
+        "equal within {}: {}",
+        tol.describe(),
+        lines.join("; ")
+    ))
+}
+
+#[cfg(feature = "symbolic")]
+mod symbolic {
+    use sslproof::sym::algebra::{self as alg, AtomCore, SymMat};
+
+    /// `‖ZᵀZ‖²_F − ‖ZZᵀ‖²_F` for a symbolic `m × d` matrix `Z` (zero-padded to a square one),
+    /// expanded: zero for the full norms; the off-diagonal parts differ by the diagonals'.
+    pub fn frobenius(shapes: &[(usize, usize)], off_only: bool) -> Result<String, String> {
+        for &(m, d) in shapes {
+            let n = m.max(d);
+            let data = (0..n * n)
+                .map(|k| {
+                    let (i, j) = (k / n, k % n);
+                    if i < m && j < d {
+                        alg::expr(&format!("z{i}x{j}"))
+                    } else {
+                        alg::expr("0")
+                    }
+                })
+                .collect();
+            let z = SymMat { n, data };
+            let (ztz, zzt) = (z.transpose().mul(&z), z.mul(&z.transpose()));
+            let norm = |g: &SymMat| {
+                if off_only {
+                    let mut s = alg::expr("0");
+                    for i in 0..n {
+                        for j in 0..n {
+                            if i != j {
+                                s = &s + &(g.at(i, j) * g.at(i, j));
+                            }
+                        }
+                    }
+                    s.expand()
+                } else {
+                    g.frobenius_sq()
+                }
+            };
+            let diff = (&norm(&ztz) - &norm(&zzt)).expand();
+            if !diff.is_zero() {
+                return Err(format!(
+                    "m = {m}, d = {d}: difference {}",
+                    alg::plain(&diff)
+                ));
+            }
+        }
+        Ok(format!(
+            "{} for symbolic Z of shapes {shapes:?}",
+            if off_only {
+                "Σ_{i≠j}(ZᵀZ)_ij² = Σ_{i≠j}(ZZᵀ)_ij²"
+            } else {
+                "‖ZᵀZ‖²_F = ‖ZZᵀ‖²_F"
+            }
+        ))
+    }
+}
+
 pub fn run(c: &mut ClaimRun) {
     let prec = c.prec();
     let batches = c.scaled(4000);
@@ -275,7 +399,31 @@ pub fn run(c: &mut ClaimRun) {
         Saturation::Information,
     );
 
-    c.step("\"Dual formulations of the same trade-off\" is an interpretation; no statement of duality (Lagrangian or convex) is made or checkable. Three precise statements stand behind it.", None);
+    c.prop(
+        Role::Precise,
+        "dimension-contrastive and sample-contrastive criteria are the same quantities seen from the two Gram matrices (Garrido et al., ICLR 2023): ‖ZᵀZ‖_F = ‖ZZᵀ‖_F (VICReg-style covariance penalties against sums of squared similarities), and log det(I_d + aZᵀZ) = log det(I_B + aZZᵀ) (the coding rate, Sylvester)",
+        r"\lVert Z^\top Z\rVert_F^2=\mathrm{tr}(Z^\top Z)^2=\lVert ZZ^\top\rVert_F^2,\qquad \log\det(I_d+aZ^\top Z)=\log\det(I_B+aZZ^\top)",
+        Duality::Exact,
+    )
+    .symbolic(
+        "‖ZᵀZ‖²_F − ‖ZZᵀ‖²_F for symbolic Z, shapes (B, d) = (2, 3), (3, 2)",
+        Scope::UpToD { d_max: 3 },
+        sym!(|&f| symbolic::frobenius(&[(2, 3), (3, 2)], f == Duality::OffDiagonalToo)),
+    )
+    .symbolic(
+        "Sylvester for symbolic Z, shapes (B, d) = (1, 2), (2, 3), (3, 2) (C4's check)",
+        Scope::UpToD { d_max: 3 },
+        sym!(|_f| crate::entropy::coding_rate_conventions_and_batch_dimension::sylvester_symbolic(&[(1, 2), (2, 3), (3, 2)])),
+    )
+    .check("both Gram matrices of a tall and a wide Gaussian batch", gram_duality)
+    .mutant(
+        "off_diagonal_parts_equal",
+        "the off-diagonal parts agree too: VICReg's covariance term is the sum of squared similarities between distinct samples (the diagonals ‖z_j‖² and ‖x_i‖² differ)",
+        Duality::OffDiagonalToo,
+    );
+
+    c.step("\"Dual formulations of the same trade-off\" is an interpretation; no statement of duality (Lagrangian or convex) is made or checkable. Four precise statements stand behind it.", None);
+    c.step("One duality is exact, in the sense of Garrido et al. (ICLR 2023): a batch $Z\\in\\mathbb R^{B\\times d}$ has two Gram matrices, $Z^\\top Z$ (dimensions, what VICReg and the coding rate regularise) and $ZZ^\\top$ (samples, what contrastive losses compare). They share their nonzero eigenvalues, hence $\\lVert Z^\\top Z\\rVert_F=\\lVert ZZ^\\top\\rVert_F$ and $\\log\\det(I_d+aZ^\\top Z)=\\log\\det(I_B+aZZ^\\top)$ (symbolic for small shapes, and at the working precision on tall and wide batches). The off-diagonal parts alone do not agree (a refuted mutant): VICReg's covariance term equals a sample-contrastive sum only up to the diagonal terms.", None);
     c.step(format!("InfoNCE is exactly an alignment term plus a log-sum-exp term over all keys, the positive included (checked at {prec} bits). The log-sum-exp term is the contrastive counterpart of a spread/entropy term (Wang & Isola's uniformity is its large-batch limit); the non-contrastive losses replace it by a function of the covariance."), Some(r"\mathcal L_{\rm NCE}=\underbrace{-s^+/\tau}_{\text{alignment}}+\underbrace{\log\textstyle\sum_j e^{s_j/\tau}}_{\text{spread}}".into()));
     c.step(format!("InfoNCE lower-bounds mutual information: $I(X;Y)\\ge\\log K-\\mathbb E[\\mathcal L_{{\\rm NCE}}]$. On correlated Gaussians with the optimal critic $f=\\log p(y\\mid x)/p(y)$, {batches} batches of $K=16$, the estimate stays below $I=-\\tfrac12\\log(1-\\rho^2)$ at every $\\rho$ tried."), None);
     c.step("And it saturates: as $\\rho\\to1$ the loss tends to 0 (the positive dominates every negative), so the bound tends to $\\log K$ while $I\\to\\infty$; at $\\rho=1-10^{-8}$, $I=8.86$ nats against $\\log16=2.77$, and the measured bound is within 0.01 nats of $\\log K$. The bound measures at most $\\log K$ nats whatever the information.", None);

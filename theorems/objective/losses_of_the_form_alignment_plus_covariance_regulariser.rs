@@ -2,9 +2,11 @@
 //!
 //! ## Main statements
 //! * `losses_of_the_form_alignment_plus_covariance_regulariser`: VICReg, the per-view coding rate
-//!   (EMP-SSL, MCR²-style TCR), one-batch CorInfoMax and SimSiam (with `Ω ≡ 0`) are of the form
+//!   (EMP-SSL, MCR²-style TCR) and one-batch CorInfoMax are of the form
 //!   `Σ_i ℓ(z_i, z'_i) + λΩ(Σ₁, Σ₂)`; Barlow Twins (cross-correlation), InfoNCE (log-sum-exp over
-//!   negatives) and SimDINO (Ω of the view-averaged features' Σ) are not.
+//!   negatives) and SimDINO (Ω of the view-averaged features' Σ) are not; SimSiam's loss value is
+//!   (`Ω ≡ 0`) but its stop-gradient update is not the gradient of any loss (its Jacobian is not
+//!   symmetric), so it does not optimise one.
 //!
 //! ## Implementation notes
 //! Two tests, each zero for every loss of the form, computed at the working precision with the
@@ -71,7 +73,7 @@ impl Method {
             Method::VicReg => "VICReg (official)",
             Method::CodingRatePerView => "coding rate per view (EMP-SSL / MCR²-style TCR)",
             Method::CorInfoMax => "CorInfoMax (one batch)",
-            Method::SimSiam => "SimSiam (Ω ≡ 0)",
+            Method::SimSiam => "SimSiam (−cos, Ω ≡ 0, predictor and stop-gradient)",
             Method::SimDino => "SimDINO (Σ of view-averaged features)",
             Method::BarlowTwins => "Barlow Twins",
             Method::InfoNce => "InfoNCE / NT-Xent",
@@ -207,6 +209,103 @@ pub struct Classification {
     pub tests: Tests,
 }
 
+/// The training update on the embeddings `(z₁, z₂)` of a seeded `6 × 3` Gaussian batch pair, as
+/// the reference code computes it: VICReg's is `−∇L`; SimSiam's (a fixed linear predictor
+/// `p = Wz`) passes the gradient only through the predictor side, the target detached. Returns the largest
+/// entry of `J − Jᵀ` relative to the largest of `J`, `J` the update's Jacobian by central
+/// differences (step `2^(−prec/4)`, error `O(2^(−prec/2))`).
+fn update_asymmetry(m: Method, run: &mut Run) -> Result<Float, String> {
+    let prec = run.prec();
+    let (b, d) = (6usize, 3usize);
+    let mut s = run.sampler_bits(7, prec);
+    let (z1, z2) = (s.gaussian(b, d), s.gaussian(b, d));
+    // SimSiam's predictor: a fixed linear map W = I + 0.3·G (G seeded Gaussian). With W = I the
+    // symmetrised stop-gradient update is exactly ½∇L (a gradient); the predictor breaks that.
+    let w = Mat::identity(d, prec)
+        .add(&s.gaussian(d, d).scale(&(Float::with_val(prec, 3) / 10u32)))
+        .expect("square");
+    let n = 2 * b * d;
+    let unflat = |x: &[Float]| {
+        (
+            Mat::from_fn(b, d, prec, |i, j| x[i * d + j].clone()),
+            Mat::from_fn(b, d, prec, |i, j| x[b * d + i * d + j].clone()),
+        )
+    };
+    let field = |x: &[Float]| -> Result<Vec<Float>, String> {
+        let (a, c) = unflat(x);
+        let g = match m {
+            Method::VicReg => {
+                vicreg::loss(
+                    &a,
+                    &c,
+                    vicreg::Convention::Official,
+                    &vicreg::Params::defaults(prec),
+                )
+                .map_err(|e| e.to_string())?
+                .grads
+            }
+            // simsiam::loss(p₁, p₂, z₁, z₂) with p = zWᵀ: the gradients reach z only through
+            // the predictor (the target z detached), ∂/∂z = (∂/∂p)·W.
+            Method::SimSiam => {
+                let (p1, p2) = (
+                    a.mul(&w.transpose()).map_err(|e| e.to_string())?,
+                    c.mul(&w.transpose()).map_err(|e| e.to_string())?,
+                );
+                let g = simsiam::loss(&p1, &p2, &a, &c)
+                    .map_err(|e| e.to_string())?
+                    .grads;
+                vec![
+                    g[0].mul(&w).map_err(|e| e.to_string())?,
+                    g[1].mul(&w).map_err(|e| e.to_string())?,
+                ]
+            }
+            _ => return Err(format!("{}: no update field computed", m.name())),
+        };
+        Ok((0..n)
+            .map(|k| {
+                let (v, r) = (k / (b * d), k % (b * d));
+                -g[v].at(r / d, r % d).clone()
+            })
+            .collect())
+    };
+    let x0: Vec<Float> = (0..n)
+        .map(|k| {
+            let (v, r) = (k / (b * d), k % (b * d));
+            if v == 0 {
+                z1.at(r / d, r % d).clone()
+            } else {
+                z2.at(r / d, r % d).clone()
+            }
+        })
+        .collect();
+    let h = Float::with_val(prec, 1) >> (prec / 4);
+    let mut jac = vec![vec![Float::new(prec); n]; n];
+    for k in 0..n {
+        let (mut up, mut down) = (x0.clone(), x0.clone());
+        up[k] += &h;
+        down[k] -= &h;
+        let (fu, fd) = (field(&up)?, field(&down)?);
+        for i in 0..n {
+            jac[i][k] = Float::with_val(prec, &fu[i] - &fd[i]) / Float::with_val(prec, &h * 2u32);
+        }
+    }
+    run.count(2 * n);
+    let (mut asym, mut big) = (Float::new(prec), Float::new(prec));
+    for i in 0..n {
+        for k in 0..n {
+            let a = Float::with_val(prec, &jac[i][k] - &jac[k][i]).abs();
+            if a > asym {
+                asym = a;
+            }
+            let v = Float::with_val(prec, jac[i][k].abs_ref());
+            if v > big {
+                big = v;
+            }
+        }
+    }
+    Ok(asym / big)
+}
+
 impl Classification {
     fn of(self, m: Method) -> bool {
         self.of_form[Method::ALL.iter().position(|&x| x == m).expect("listed")]
@@ -219,7 +318,7 @@ impl Classification {
 
 /// The corrected classification: VICReg, the per-view rate, one-batch CorInfoMax, SimSiam.
 const CORRECTED: Classification = Classification {
-    of_form: [true, true, true, true, false, false, false],
+    of_form: [true, true, true, false, false, false, false],
     tests: Tests::Both,
 };
 
@@ -241,10 +340,22 @@ fn form_check(run: &mut Run, c: &Classification) -> Result<String, String> {
         let rot = rotated_copy(m, prec)?;
         run.count(6);
         let (z4, zr) = (tol.accepts(&four, &hundred), tol.accepts(&rot, &hundred));
-        let classified = match c.tests {
+        let by_value = match c.tests {
             Tests::Both => z4 && zr,
             Tests::FourBatchOnly => z4,
         };
+        // Of the methods here only SimSiam trains by something other than −∇ of its loss (the
+        // stop-gradient); VICReg is computed too, as the control that the test can say
+        // "symmetric".
+        let asym = match m {
+            Method::VicReg | Method::SimSiam => Some(update_asymmetry(m, run)?),
+            _ => None,
+        };
+        let floor = Float::with_val(prec, 1) >> (prec / 4);
+        let gradient_field = asym.as_ref().is_none_or(|a| *a <= floor);
+        // "Optimises L" means the training update is −∇L: a value test cannot see a
+        // stop-gradient, so the update's symmetry is part of every classification.
+        let classified = by_value && gradient_field;
         let show = |ok: bool, v: &Float| {
             if ok {
                 "0".to_string()
@@ -253,17 +364,24 @@ fn form_check(run: &mut Run, c: &Classification) -> Result<String, String> {
             }
         };
         lines.push(format!(
-            "{}: {} / {}",
+            "{}: {} / {}{}",
             m.name(),
             show(z4, &four),
-            show(zr, &rot)
+            show(zr, &rot),
+            match &asym {
+                Some(a) if *a <= floor =>
+                    " / update Jacobian symmetric (< 2^-(prec/4))".to_string(),
+                Some(a) => format!(" / update Jacobian asymmetric: max|J − Jᵀ|/max|J| = {a:.4}"),
+                None => String::new(),
+            }
         ));
         if classified != c.of(m) {
             wrong.push(m.name());
         }
     }
     let detail = format!(
-        "four-batch / rotated-copy combinations (both zero for every loss of the form): {}",
+        "four-batch / rotated-copy combinations (both zero for every loss of the form){}: {}",
+        "; the update a gradient field",
         lines.join("; ")
     );
     if wrong.is_empty() {
@@ -286,8 +404,8 @@ pub fn run(c: &mut ClaimRun) {
 
     c.prop(
         Role::Corrected,
-        "exactly of the form: VICReg, the per-view coding rate (EMP-SSL, MCR²-style TCR), one-batch CorInfoMax, and SimSiam with Ω ≡ 0; not of it: Barlow Twins (cross-correlation), InfoNCE (log-sum-exp over negatives), SimDINO (Ω of the view-averaged features' Σ)",
-        r"\{\text{VICReg},\ \text{TCR},\ \text{CorInfoMax}_{1\text{ batch}},\ \text{SimSiam}_{\Omega=0}\}\ \text{yes};\ \{\text{BT},\ \text{InfoNCE},\ \text{SimDINO}\}\ \text{no}",
+        "exactly of the form: VICReg, the per-view coding rate (EMP-SSL, MCR²-style TCR), one-batch CorInfoMax; not of it: Barlow Twins (cross-correlation), InfoNCE (log-sum-exp over negatives), SimDINO (Ω of the view-averaged features' Σ), and SimSiam, whose stop-gradient update is not the gradient of any loss (its Jacobian is not symmetric)",
+        r"\{\text{VICReg},\ \text{TCR},\ \text{CorInfoMax}_{1\text{ batch}}\}\ \text{yes};\ \{\text{BT},\ \text{InfoNCE},\ \text{SimDINO},\ \text{SimSiam}\}\ \text{no}",
         CORRECTED,
     )
     .check(TESTS, form_check)
@@ -298,6 +416,11 @@ pub fn run(c: &mut ClaimRun) {
             tests: Tests::FourBatchOnly,
             ..CORRECTED
         },
+    )
+    .mutant(
+        "loss_value_decides",
+        "the loss value decides: SimSiam, whose loss is −cos with Ω ≡ 0, optimises L_align + λΩ (a test on values cannot see the stop-gradient)",
+        CORRECTED.with(Method::SimSiam, true),
     )
     .mutant(
         "simdino_per_view",
@@ -313,5 +436,5 @@ pub fn run(c: &mut ClaimRun) {
     c.step("If $\\mathcal L=\\sum_i\\ell(z_i,z_i')+\\Omega(\\Sigma_1,\\Sigma_2)$, then for four batches $P\\cup Q_1$, $P'\\cup Q_1$, $P\\cup Q_2$, $P'\\cup Q_2$ whose branches contain the same rows, $L(P\\cup Q_1)-L(P'\\cup Q_1)-L(P\\cup Q_2)+L(P'\\cup Q_2)=0$: the pair sums cancel term by term and every covariance (centred or not, any divisor) is the same.", None);
     c.step("With $S=\\{\\pm e_1,\\pm e_2\\}$, a reflection $M$ and a quarter turn $R$ map $S$ onto itself, so $P=\\{(z,zM)\\}$, $P'=\\{(z,zR)\\}$, $Q_1=\\{(z,z)\\}$, $Q_2=\\{(z,zM)\\}$ qualify. A nonzero combination proves a loss is not of the form.", None);
     c.step("That test cannot see a regulariser that depends on the rows through more than $\\Sigma$ (InfoNCE's log-sum-exp depends on the whole row distribution, which the four batches balance). A second test adds identical pairs $(z,z)$ from $S$ or from $T=S$ turned by $45^\\circ$: same mean and second moment, hence the same $\\Sigma$, same value under any rotation-invariant alignment (MSE, cosine), different rows. With the first test alone InfoNCE would pass as of the form (a mutant).", None);
-    c.step(format!("Computed at {prec} bits with the reference definitions (`reference-implementations.md` §1; one batch, defaults): VICReg, the per-view coding rate and one-batch CorInfoMax give 0; SimSiam gives 0 only because it has no $\\Omega$ at all (its non-collapse comes from the predictor and stop-gradient, D4's regime is alignment only); Barlow Twins, InfoNCE and SimDINO's view-averaged expansion term do not. With running statistics, CorInfoMax's $\\Omega$ also depends on past batches."), None);
+    c.step(format!("Computed at {prec} bits with the reference definitions (`reference-implementations.md` §1; one batch, defaults): VICReg, the per-view coding rate and one-batch CorInfoMax give 0; SimSiam's loss value gives 0 only because it has no $\\Omega$ at all, and a test on values cannot see the stop-gradient: SimSiam's update is not $-\\nabla$ of any loss. The Jacobian of a gradient field is a Hessian, hence symmetric; SimSiam's update Jacobian (a fixed linear predictor $W=I+0.3G$, target detached; central differences at the working precision) is not, while VICReg's, the control, is. (With an identity predictor the symmetrised stop-gradient update is exactly $\\tfrac12\\nabla\\mathcal L$: the asymmetry comes with the predictor, the setting of SimSiam.) So SimSiam does not optimise any $\\mathcal L_{{\\rm align}}+\\lambda\\Omega$; and the form with $\\Omega\\equiv0$, plain alignment, collapses (D4). Barlow Twins, InfoNCE and SimDINO's view-averaged expansion term do not. With running statistics, CorInfoMax's $\\Omega$ also depends on past batches."), None);
 }
