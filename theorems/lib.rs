@@ -32,6 +32,7 @@ macro_rules! sym {
 
 /// Family A: the Taylor expansion of the negative coding rate.
 pub mod taylor {
+    pub mod free_coefficients_under_feature_rescaling;
     pub mod neg_logdet_taylor_second_order;
     pub mod second_order_form_eq_frobenius_dist_to_scaled_identity;
     pub mod vicreg_covariance_penalty_of_taylor_offdiagonal;
@@ -93,6 +94,7 @@ catalogue![
     taylor::vicreg_variance_hinge_of_taylor_diagonal,
     taylor::vicreg_covariance_penalty_of_taylor_offdiagonal,
     taylor::second_order_form_eq_frobenius_dist_to_scaled_identity,
+    taylor::free_coefficients_under_feature_rescaling,
     isotropy::det_le_trace_div_dim_pow_dim_of_psd,
     isotropy::coding_rate_max_at_fixed_trace_is_isotropic,
     isotropy::det_gradient_weights_inverse_eigenvalues,
