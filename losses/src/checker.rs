@@ -575,3 +575,51 @@ impl CheckReport {
         s
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every way a reference or a tolerance can fail to be a finite non-negative number is an
+    /// error naming the quantity, and finite ones pass.
+    #[test]
+    fn finite_reference_refuses_each_non_finite_quantity() {
+        let names = vec!["z1".to_string(), "z2".to_string()];
+        let ok = Out {
+            value: 1.0,
+            grads: vec![
+                DMatrix::from_element(2, 2, 0.5),
+                DMatrix::from_element(2, 2, -0.5),
+            ],
+        };
+        assert!(finite_reference(&ok, 1e-9, &[1e-9, 1e-9], &names).is_ok());
+        let what = |r: Result<(), SpecError>| match r {
+            Err(SpecError::OutOfRange { what, .. }) => what,
+            other => panic!("expected OutOfRange, got {other:?}"),
+        };
+        let mut v = ok.clone();
+        v.value = f64::INFINITY;
+        assert_eq!(
+            what(finite_reference(&v, 1e-9, &[1e-9, 1e-9], &names)),
+            "the reference value"
+        );
+        let mut g = ok.clone();
+        g.grads[1][(1, 0)] = f64::NAN;
+        assert_eq!(
+            what(finite_reference(&g, 1e-9, &[1e-9, 1e-9], &names)),
+            "the reference gradient of z2"
+        );
+        for bad in [f64::INFINITY, f64::NAN, -1.0] {
+            assert_eq!(
+                what(finite_reference(&ok, bad, &[1e-9, 1e-9], &names)),
+                "the tolerance of the value",
+                "{bad}"
+            );
+            assert_eq!(
+                what(finite_reference(&ok, 1e-9, &[1e-9, bad], &names)),
+                "the tolerance of the gradient of z2",
+                "{bad}"
+            );
+        }
+    }
+}

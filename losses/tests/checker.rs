@@ -328,3 +328,146 @@ fn bad_input_is_refused_by_name() {
     );
     assert!(e.contains("input r1") && e.contains("indefinite"), "{e}");
 }
+
+/// The tolerance the report states is composed exactly as documented: the user's rounding model,
+/// plus the reference's own error bound, plus one last f64 rounding of the reference
+/// (`2ε|x|`), for the value and for every gradient; and the worst gradient entry is the one that
+/// was planted. Checked on the f64 reference (a nonzero error bound) and on MPFR.
+#[test]
+fn the_stated_tolerance_is_the_documented_sum() {
+    let spec = LossSpec::named("vicreg", None, &[]).unwrap();
+    let (b, d) = (16, 8);
+    let ins = inputs(&spec, b, d, 3);
+    for hp_max_work in [0.0, f64::INFINITY] {
+        let opts = Options {
+            precision: Precision::F32,
+            hp_max_work,
+            ..Options::default()
+        };
+        let r = checker::reference(&spec, &ins, &opts).unwrap();
+        let tol = rounding::tolerance(&r.scale, &r.out64, opts.precision);
+        let mut g = r.out.grads.clone();
+        let planted = g[1][(5, 2)].abs() * 1e-3 + 1e-6;
+        g[1][(5, 2)] += planted;
+        let user = UserNumbers {
+            value: r.out.value,
+            grads: Some(g),
+        };
+        let rep = checker::check(&spec, &ins, &user, &opts).unwrap();
+        let tv = tol.value + r.error.value + 2.0 * f64::EPSILON * r.out.value.abs();
+        assert_eq!(
+            rep.value.tolerance, tv,
+            "value tolerance (hp_max_work {hp_max_work})"
+        );
+        for (t, s) in rep.grads.iter().enumerate() {
+            let tg = tol.grads[t] + r.error.grads[t] + 2.0 * f64::EPSILON * r.out.grads[t].amax();
+            assert_eq!(s.tolerance, tg, "gradient {t} tolerance");
+        }
+        assert_eq!(rep.grads[1].worst, (5, 2));
+        assert!(
+            (rep.grads[1].max_error - planted).abs() <= 1e-9 * planted.max(1.0),
+            "{} vs {planted}",
+            rep.grads[1].max_error
+        );
+        assert_eq!(rep.grads[0].disagreeing, 0);
+        match (hp_max_work, rep.reference) {
+            (0.0, ReferenceKind::F64) => assert!(r.error.value > 0.0),
+            (_, ReferenceKind::Mpfr(_)) if hp_max_work > 0.0 => {}
+            other => panic!("unexpected reference {other:?}"),
+        }
+    }
+}
+
+/// The limits are inclusive: a job whose MPFR work is exactly `hp_max_work` gets MPFR, and one
+/// whose working set is exactly `max_memory` runs; one byte less is refused.
+#[test]
+fn the_work_and_memory_limits_are_inclusive() {
+    let spec = LossSpec::named("vicreg", None, &[]).unwrap();
+    let (b, d) = (16, 8);
+    let ins = inputs(&spec, b, d, 4);
+    let work = spec.hp_work(b, d, ins.len());
+    let r64 = checker::reference(&spec, &ins, &Options::default()).unwrap();
+    let user = UserNumbers {
+        value: r64.out.value,
+        grads: None,
+    };
+    let at = Options {
+        hp_max_work: work,
+        ..Options::default()
+    };
+    let rep = checker::check(&spec, &ins, &user, &at).unwrap();
+    assert!(
+        matches!(rep.reference, ReferenceKind::Mpfr(_)),
+        "{:?}",
+        rep.reference
+    );
+    let below = Options {
+        hp_max_work: work * (1.0 - 1e-12),
+        ..Options::default()
+    };
+    let rep = checker::check(&spec, &ins, &user, &below).unwrap();
+    assert_eq!(rep.reference, ReferenceKind::F64);
+    let need = spec.working_set(b, d, ins.len(), Some(at.hp_bits)).unwrap();
+    let exact = Options {
+        max_memory: need,
+        ..at.clone()
+    };
+    assert!(checker::check(&spec, &ins, &user, &exact).is_ok());
+    let short = Options {
+        max_memory: need - 1,
+        ..at
+    };
+    assert!(matches!(
+        checker::check(&spec, &ins, &user, &short),
+        Err(SpecError::TooLarge { .. })
+    ));
+}
+
+/// A diagnosis needs the value *or* the gradients to match: a planted mistake given with its
+/// value alone (no gradients) is still named, with "gradients: not given"; given with its
+/// gradients and a value that is off as well, it is named from the gradients; and full matches
+/// are listed before partial ones.
+#[test]
+fn a_partial_match_is_still_diagnosed_and_ranked_after_full_ones() {
+    let spec = LossSpec::named("vicreg", None, &[]).unwrap();
+    let xs = inputs(&spec, 32, 12, 8);
+    let m = spec.mistakes()[0];
+    let full = f32_user(&spec, Some(m.id), &xs);
+    let value_only = UserNumbers {
+        value: full.value,
+        grads: None,
+    };
+    let r = checker::check(&spec, &xs, &value_only, &opts32()).unwrap();
+    let d = r
+        .diagnosis
+        .iter()
+        .find(|d| d.id == m.id)
+        .expect("named from the value");
+    assert!(d.value_matches && d.grads_match.is_none(), "{}", r.render());
+    let grads_only = UserNumbers {
+        value: full.value * 1.5 + 1.0,
+        grads: full.grads.clone(),
+    };
+    let r = checker::check(&spec, &xs, &grads_only, &opts32()).unwrap();
+    let d = r
+        .diagnosis
+        .iter()
+        .find(|d| d.id == m.id)
+        .expect("named from the gradients");
+    assert!(
+        !d.value_matches && d.grads_match == Some(true),
+        "{}",
+        r.render()
+    );
+    // Ranking: every full match before any partial one.
+    let r = checker::check(&spec, &xs, &full, &opts32()).unwrap();
+    let full_rank: Vec<bool> = r
+        .diagnosis
+        .iter()
+        .map(|d| d.value_matches && d.grads_match != Some(false))
+        .collect();
+    let mut sorted = full_rank.clone();
+    sorted.sort_by_key(|f| !f);
+    assert_eq!(full_rank, sorted, "{}", r.render());
+    assert!(full_rank[0], "{}", r.render());
+}
