@@ -455,9 +455,14 @@ fn diagnose(
             });
         }
     }
-    // Full matches first.
-    found.sort_by_key(|d| !(d.value_matches && d.grads_match != Some(false)));
+    full_matches_first(&mut found);
     found
+}
+
+/// Full matches (the value matches, and the gradients match or were not given) first, in their
+/// order; then the partial ones.
+fn full_matches_first(found: &mut [Diagnosis]) {
+    found.sort_by_key(|d| !(d.value_matches && d.grads_match != Some(false)));
 }
 
 impl CheckReport {
@@ -609,7 +614,7 @@ mod tests {
             what(finite_reference(&g, 1e-9, &[1e-9, 1e-9], &names)),
             "the reference gradient of z2"
         );
-        for bad in [f64::INFINITY, f64::NAN, -1.0] {
+        for bad in [f64::INFINITY, f64::NAN, -1.0, f64::NEG_INFINITY] {
             assert_eq!(
                 what(finite_reference(&ok, bad, &[1e-9, 1e-9], &names)),
                 "the tolerance of the value",
@@ -621,5 +626,27 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    /// Full matches are ranked before partial ones; a value-only match (no gradients given)
+    /// counts as full, a value match with disagreeing gradients does not.
+    #[test]
+    fn full_matches_are_ranked_first() {
+        let d = |id: &str, value_matches, grads_match| Diagnosis {
+            kind: "mistake",
+            id: id.into(),
+            says: String::new(),
+            value_matches,
+            grads_match,
+        };
+        let mut found = vec![
+            d("grads-only", false, Some(true)),
+            d("value-not-grads", true, Some(false)),
+            d("full", true, Some(true)),
+            d("value-only", true, None),
+        ];
+        full_matches_first(&mut found);
+        let ids: Vec<&str> = found.iter().map(|d| d.id.as_str()).collect();
+        assert_eq!(ids, ["full", "value-only", "grads-only", "value-not-grads"]);
     }
 }

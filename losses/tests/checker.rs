@@ -471,3 +471,32 @@ fn a_partial_match_is_still_diagnosed_and_ranked_after_full_ones() {
     assert_eq!(full_rank, sorted, "{}", r.render());
     assert!(full_rank[0], "{}", r.render());
 }
+
+/// The exit code of each conclusion (0 agrees, 1 disagrees, 3 untrustworthy), and the hinge note
+/// printed exactly when some column sits on the hinge.
+#[test]
+fn exit_codes_and_the_hinge_note() {
+    let spec = LossSpec::named("vicreg", None, &[]).unwrap();
+    let xs = inputs(&spec, 16, 8, 9);
+    let r = checker::reference(&spec, &xs, &Options::default()).unwrap();
+    let user = UserNumbers {
+        value: r.out.value,
+        grads: None,
+    };
+    let mut rep = checker::check(&spec, &xs, &user, &Options::default()).unwrap();
+    for (c, code) in [
+        (Conclusion::Agrees, 0),
+        (Conclusion::Disagrees, 1),
+        (Conclusion::Untrustworthy, 3),
+    ] {
+        rep.outcome = c;
+        assert_eq!(rep.exit_code(), code);
+    }
+    rep.hinge_columns.clear();
+    assert!(!rep.render().contains("variance hinge"));
+    rep.hinge_columns = vec![3];
+    assert!(
+        rep.render()
+            .contains("columns [3] sit on the variance hinge")
+    );
+}

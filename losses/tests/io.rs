@@ -376,3 +376,46 @@ fn npz_names_are_all_accounted_for() {
     let e = from_npz(&spec, &p, 1 << 30).unwrap_err().to_string();
     assert!(e.contains("twice"), "{e}");
 }
+
+/// The inputs' dtype decides the default precision (`any_f32`), from `.npy` files and from an
+/// `.npz`; views are `z<k>` for losses with a variable number of views (three read for
+/// solo-learn's NT-Xent; lightly's takes two),
+/// and `z+1` is not a view.
+#[test]
+fn dtypes_and_views_are_read_as_the_loss_takes_them() {
+    use sslproof_losses::input::{from_npy, from_npz};
+    use sslproof_losses::registry::LossSpec;
+    let vic = LossSpec::named("vicreg", None, &[]).unwrap();
+    let (p64, p32) = (tmp("in64.npy"), tmp("in32.npy"));
+    write_matrix(&p64, &sample()).unwrap();
+    write_matrix_f32(&p32, &sample()).unwrap();
+    let f = from_npy(&[p64.clone(), p64.clone()], &[], 1 << 30).unwrap();
+    assert!(!f.any_f32);
+    let f = from_npy(&[p64.clone(), p32.clone()], &[], 1 << 30).unwrap();
+    assert!(f.any_f32);
+    let (b64, b32) = (std::fs::read(&p64).unwrap(), std::fs::read(&p32).unwrap());
+    let p = tmp("mixed.npz");
+    std::fs::write(&p, raw_zip(&[("z1.npy", &b64), ("z2.npy", &b32)])).unwrap();
+    assert!(from_npz(&vic, &p, 1 << 30).unwrap().any_f32);
+    std::fs::write(&p, raw_zip(&[("z1.npy", &b64), ("z2.npy", &b64)])).unwrap();
+    assert!(!from_npz(&vic, &p, 1 << 30).unwrap().any_f32);
+    let nt = LossSpec::named("nt-xent", Some("solo-learn"), &[]).unwrap();
+    let p = tmp("three-views.npz");
+    std::fs::write(
+        &p,
+        raw_zip(&[("z1.npy", &b64), ("z2.npy", &b64), ("z3.npy", &b64)]),
+    )
+    .unwrap();
+    assert_eq!(from_npz(&nt, &p, 1 << 30).unwrap().inputs.len(), 3);
+    let lightly = LossSpec::named("nt-xent", None, &[]).unwrap();
+    assert!(
+        from_npz(&lightly, &p, 1 << 30).is_err(),
+        "lightly's NT-Xent takes two views"
+    );
+    std::fs::write(
+        &p,
+        raw_zip(&[("z1.npy", &b64), ("z2.npy", &b64), ("z+1.npy", &b64)]),
+    )
+    .unwrap();
+    assert!(from_npz(&nt, &p, 1 << 30).is_err(), "z+1 is not a view");
+}
