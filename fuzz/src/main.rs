@@ -13,7 +13,7 @@
 //! ```
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use rand_chacha::ChaCha20Rng;

@@ -407,6 +407,15 @@ fn dtypes_and_views_are_read_as_the_loss_takes_them() {
     )
     .unwrap();
     assert_eq!(from_npz(&nt, &p, 1 << 30).unwrap().inputs.len(), 3);
+    // Only `z<k>` entries count as views: a value beside two views leaves two.
+    let one = npy_bytes(&DMatrix::from_element(1, 1, 0.5));
+    let p2 = tmp("two-views-and-value.npz");
+    std::fs::write(
+        &p2,
+        raw_zip(&[("z1.npy", &b64), ("z2.npy", &b64), ("value.npy", &one)]),
+    )
+    .unwrap();
+    assert_eq!(from_npz(&nt, &p2, 1 << 30).unwrap().inputs.len(), 2);
     let lightly = LossSpec::named("nt-xent", None, &[]).unwrap();
     assert!(
         from_npz(&lightly, &p, 1 << 30).is_err(),
