@@ -130,6 +130,24 @@ pub struct LossSpec {
     pub params: BTreeMap<&'static str, f64>,
 }
 
+/// Parameter spellings of the official code and of popular libraries, accepted for ours:
+/// Barlow Twins' `--lambd`, CorInfoMax's `--la_R`/`--la_mu`/`--R_eps_weight`/`--sim_loss_weight`,
+/// VICReg's `--sim-coeff`/`--std-coeff`/`--cov-coeff` (and their argparse names), lightly's
+/// `temperature`.
+pub const PARAM_ALIASES: &[(&str, &str)] = &[
+    ("lambd", "lambda"),
+    ("la_R", "la_r"),
+    ("R_eps_weight", "eps"),
+    ("sim_loss_weight", "alpha"),
+    ("sim_coeff", "sim"),
+    ("std_coeff", "std"),
+    ("cov_coeff", "cov"),
+    ("sim-coeff", "sim"),
+    ("std-coeff", "std"),
+    ("cov-coeff", "cov"),
+    ("temperature", "tau"),
+];
+
 impl LossSpec {
     /// `variant = None` takes the default (the official code's convention).
     pub fn new(
@@ -152,10 +170,14 @@ impl LossSpec {
         let mut params: BTreeMap<&'static str, f64> =
             v.params.iter().map(|p| (p.name, p.default)).collect();
         for (name, value) in overrides {
+            let canonical = PARAM_ALIASES
+                .iter()
+                .find(|(alias, _)| alias == name)
+                .map_or(name.as_str(), |(_, to)| to);
             let p = v
                 .params
                 .iter()
-                .find(|p| p.name == name)
+                .find(|p| p.name == canonical)
                 .ok_or_else(|| SpecError::Param {
                     loss: loss.name(),
                     variant: v.name,
@@ -186,7 +208,8 @@ impl LossSpec {
         })
     }
 
-    /// The loss named `loss` (see [`LOSSES`]).
+    /// The loss named `loss` (see [`LOSSES`]). Parameters may be given under the official code's
+    /// spellings too ([`PARAM_ALIASES`]).
     pub fn named(
         loss: &str,
         variant: Option<&str>,

@@ -500,3 +500,24 @@ fn exit_codes_and_the_hinge_note() {
             .contains("columns [3] sit on the variance hinge")
     );
 }
+
+/// The official code's parameter spellings are accepted as aliases (Barlow Twins' `lambd`,
+/// CorInfoMax's `la_R`, VICReg's `sim_coeff`, lightly's `temperature`), with the same effect as
+/// ours; an unknown name is still refused.
+#[test]
+fn official_parameter_spellings_are_aliases() {
+    for (loss, variant, alias, ours, value) in [
+        ("barlow-twins", None, "lambd", "lambda", 0.01),
+        ("corinfomax", Some("running"), "la_R", "la_r", 0.1),
+        ("vicreg", None, "sim_coeff", "sim", 10.0),
+        ("nt-xent", None, "temperature", "tau", 0.2),
+    ] {
+        let a = LossSpec::named(loss, variant, &[(alias.into(), value)]).unwrap();
+        let b = LossSpec::named(loss, variant, &[(ours.into(), value)]).unwrap();
+        assert_eq!(a.params, b.params, "{loss} {alias}");
+    }
+    assert!(matches!(
+        LossSpec::named("barlow-twins", None, &[("lamda".into(), 0.01)]),
+        Err(SpecError::Param { .. })
+    ));
+}
