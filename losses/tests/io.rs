@@ -428,3 +428,14 @@ fn dtypes_and_views_are_read_as_the_loss_takes_them() {
     .unwrap();
     assert!(from_npz(&nt, &p, 1 << 30).is_err(), "z+1 is not a view");
 }
+
+/// Byte counts in messages, in binary units (the budget refusals print them).
+#[test]
+fn byte_counts_print_in_binary_units() {
+    use sslproof_losses::npy::Bytes;
+    assert_eq!(Bytes(512).to_string(), "512 B");
+    assert_eq!(Bytes(1024).to_string(), "1.0 KiB");
+    assert_eq!(Bytes(64 << 20).to_string(), "64.0 MiB");
+    assert_eq!(Bytes(3 << 29).to_string(), "1.5 GiB");
+    assert_eq!(Bytes(u128::MAX).to_string(), "295147905179352825856.0 EiB");
+}
