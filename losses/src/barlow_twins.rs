@@ -12,7 +12,7 @@ use rug::Float;
 use sslproof::hp::Mat;
 
 use crate::batch::{BatchError, LossAndGrad, column_means, require_same_shape};
-use crate::float::{Out, Real, centre, k, require_views};
+use crate::float::{Out, Real, centre, k};
 use crate::kernels::mul_tn;
 use crate::loss::{Loss, Mistake, Range, Variant, float_evaluations, param};
 use crate::registry::LossSpec;
@@ -68,7 +68,10 @@ pub fn loss(z1: &Mat, z2: &Mat, lambda: &Float, bn_eps: &Float) -> Result<LossAn
     require_same_shape(z1, z2)?;
     let (b, d, prec) = (z1.rows(), z1.cols(), z1.prec());
     if b < 2 {
-        return Err(BatchError::TooFewSamples { b });
+        return Err(BatchError::TooFewSamples {
+            b,
+            why: "a batch normalisation (1/B variance per feature)",
+        });
     }
     z1.require_finite()?;
     z2.require_finite()?;
@@ -156,7 +159,12 @@ fn batch_norm_backward_float<T: Real>(
 
 /// Barlow Twins: `C = BN(Z₁)ᵀBN(Z₂)/B`, `L = scale·[Σ(1 − C_ii)² + λΣ_{i≠j}C_ij²]`.
 pub fn float<T: Real>(z1: &DMatrix<T>, z2: &DMatrix<T>, kn: &Knobs) -> Result<Out<T>, BatchError> {
-    let (b, d) = require_views(z1, z2, 2)?;
+    let (b, d) = crate::float::require_views_for(
+        z1,
+        z2,
+        2,
+        "a batch normalisation (1/B variance per feature)",
+    )?;
     let bb: T = k(b as f64);
     let div: T = k(if kn.bn_unbiased { b - 1 } else { b } as f64);
     let eps: T = k(kn.bn_eps);

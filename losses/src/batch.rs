@@ -34,8 +34,8 @@ pub enum Centring {
 pub enum BatchError {
     #[error("empty batch: B = {b}, d = {d}")]
     Empty { b: usize, d: usize },
-    #[error("a 1/(B−1) covariance needs at least 2 samples, got B = {b}")]
-    TooFewSamples { b: usize },
+    #[error("{why} needs at least 2 samples, got B = {b}")]
+    TooFewSamples { b: usize, why: &'static str },
     #[error("two views must have the same shape: {a:?} and {b:?}")]
     ViewShapes {
         a: (usize, usize),
@@ -77,7 +77,10 @@ pub fn covariance(z: &Mat, centring: Centring, divisor: Divisor) -> Result<Mat, 
         return Err(BatchError::Empty { b, d });
     }
     if divisor == Divisor::BMinusOne && b < 2 {
-        return Err(BatchError::TooFewSamples { b });
+        return Err(BatchError::TooFewSamples {
+            b,
+            why: "a 1/(B−1) covariance",
+        });
     }
     z.require_finite()?;
     let prec = z.prec();

@@ -13,7 +13,7 @@ use rug::Float;
 use sslproof::hp::Mat;
 
 use crate::batch::{BatchError, LossAndGrad, column_means, require_same_shape};
-use crate::float::{Out, Real, centre, k, require_finite, require_views};
+use crate::float::{Out, Real, centre, k, require_finite};
 use crate::kernels::{gram_tn, half_logdet_and_inverse};
 use crate::loss::{Loss, Mistake, Range, Variant, float_evaluations, param};
 use crate::registry::LossSpec;
@@ -49,7 +49,10 @@ pub fn loss(
     require_same_shape(z1, z2)?;
     let (b, d, prec) = (z1.rows(), z1.cols(), z1.prec());
     if b < 2 {
-        return Err(BatchError::TooFewSamples { b });
+        return Err(BatchError::TooFewSamples {
+            b,
+            why: "a 1/(B−1) covariance",
+        });
     }
     let diff = z1.sub(z2)?;
     let bd = (b * d) as u64;
@@ -149,7 +152,7 @@ pub fn float<T: Real>(
     kn: &Knobs,
     state: Option<(&State<T>, &State<T>)>,
 ) -> Result<Out<T>, BatchError> {
-    let (b, d) = require_views(z1, z2, 2)?;
+    let (b, d) = crate::float::require_views_for(z1, z2, 2, "a 1/(B−1) covariance")?;
     let bd: T = k((b * d) as f64);
     let diff = z1 - z2;
     let alpha: T = k(kn.alpha);

@@ -62,12 +62,25 @@ pub fn require_finite<T: Real>(z: &DMatrix<T>) -> Result<(), BatchError> {
 
 /// A batch `B × d` with `B ≥ min_b`, `d ≥ 1`, all finite.
 pub fn require_batch<T: Real>(z: &DMatrix<T>, min_b: usize) -> Result<(usize, usize), BatchError> {
+    require_batch_for(
+        z,
+        min_b,
+        "this loss (a covariance, a batch normalisation or pairs of samples)",
+    )
+}
+
+/// [`require_batch`], naming what needs the `min_b` samples.
+pub fn require_batch_for<T: Real>(
+    z: &DMatrix<T>,
+    min_b: usize,
+    why: &'static str,
+) -> Result<(usize, usize), BatchError> {
     let (b, d) = z.shape();
     if b == 0 || d == 0 {
         return Err(BatchError::Empty { b, d });
     }
     if b < min_b {
-        return Err(BatchError::TooFewSamples { b });
+        return Err(BatchError::TooFewSamples { b, why });
     }
     require_finite(z)?;
     Ok((b, d))
@@ -79,14 +92,29 @@ pub fn require_views<T: Real>(
     b: &DMatrix<T>,
     min_b: usize,
 ) -> Result<(usize, usize), BatchError> {
+    require_views_for(
+        a,
+        b,
+        min_b,
+        "this loss (a covariance or a batch normalisation)",
+    )
+}
+
+/// [`require_views`], naming what needs the `min_b` samples.
+pub fn require_views_for<T: Real>(
+    a: &DMatrix<T>,
+    b: &DMatrix<T>,
+    min_b: usize,
+    why: &'static str,
+) -> Result<(usize, usize), BatchError> {
     if a.shape() != b.shape() {
         return Err(BatchError::ViewShapes {
             a: a.shape(),
             b: b.shape(),
         });
     }
-    require_batch(a, min_b)?;
-    require_batch(b, min_b)
+    require_batch_for(a, min_b, why)?;
+    require_batch_for(b, min_b, why)
 }
 
 /// `Z − 1 z̄ᵀ` (column means subtracted; by columns, the storage order).

@@ -43,7 +43,10 @@ pub fn loss_views(views: &[&Mat], tau: &Float) -> Result<LossAndGrad, BatchError
     check_views(views[0], views[0])?;
     let (b, d, prec) = (views[0].rows(), views[0].cols(), views[0].prec());
     if b < 2 && views.len() == 2 {
-        return Err(BatchError::TooFewSamples { b });
+        return Err(BatchError::TooFewSamples {
+            b,
+            why: "NT-Xent with two views (each anchor needs a negative)",
+        });
     }
     let raw: Vec<Vec<Float>> = views
         .iter()
@@ -155,7 +158,10 @@ pub fn float<T: Real>(views: &[DMatrix<T>], kn: &Knobs) -> Result<Out<T>, BatchE
     }
     if nv == 2 && b < 2 && !kn.self_in_denominator {
         // One pair: the denominator would hold the positive alone.
-        return Err(BatchError::TooFewSamples { b });
+        return Err(BatchError::TooFewSamples {
+            b,
+            why: "NT-Xent with two views (each anchor needs a negative)",
+        });
     }
     let n = nv * b;
     let mut raw = DMatrix::zeros(n, d);

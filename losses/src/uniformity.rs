@@ -12,7 +12,7 @@ use rug::Float;
 use sslproof::hp::Mat;
 
 use crate::batch::{BatchError, LossAndGrad, dot};
-use crate::float::{Out, Real, k, require_batch};
+use crate::float::{Out, Real, k};
 use crate::loss::{Loss, Mistake, Range, Variant, float_evaluations, param};
 use crate::registry::LossSpec;
 use crate::rounding::{Magnitudes, Mode};
@@ -26,7 +26,10 @@ use crate::rounding::{Magnitudes, Mode};
 pub fn loss(x: &Mat, t: &Float) -> Result<LossAndGrad, BatchError> {
     let (b, d, prec) = (x.rows(), x.cols(), x.prec());
     if b < 2 {
-        return Err(BatchError::TooFewSamples { b });
+        return Err(BatchError::TooFewSamples {
+            b,
+            why: "uniformity (a mean over the pairs i < j)",
+        });
     }
     x.require_finite()?;
     let mut weights = Vec::new();
@@ -76,7 +79,7 @@ pub struct Knobs {
 
 /// `log mean_{i<j} exp(−t‖x_i − x_j‖²)`, gradient for `x`.
 pub fn float<T: Real>(x: &DMatrix<T>, kn: &Knobs) -> Result<Out<T>, BatchError> {
-    let (b, d) = require_batch(x, 2)?;
+    let (b, d) = crate::float::require_batch_for(x, 2, "uniformity (a mean over the pairs i < j)")?;
     let t: T = k(kn.t);
     let mut pairs = Vec::with_capacity(b * (b - 1) / 2);
     // log-mean-exp with the largest exponent taken out (the exponents are ≤ 0).

@@ -15,7 +15,7 @@ use rug::Float;
 use sslproof::hp::Mat;
 
 use crate::batch::{BatchError, Centring, Divisor, LossAndGrad, covariance, require_same_shape};
-use crate::float::{Out, Real, centre, k, require_views};
+use crate::float::{Out, Real, centre, k};
 use crate::kernels::{gram_nt, gram_tn};
 use crate::loss::{Loss, Mistake, Param, Range, Variant, float_evaluations, param};
 use crate::registry::LossSpec;
@@ -245,7 +245,12 @@ impl Knobs {
 /// term goes through the `B × B` Gram matrix `K = Z_c Z_cᵀ`: `‖C‖²_F = ‖K‖²_F/div²` and
 /// `Z_c C = K Z_c/div`, so nothing of size `d × d` is formed (`O(B²d)` instead of `O(Bd²)`).
 pub fn float<T: Real>(z1: &DMatrix<T>, z2: &DMatrix<T>, kn: &Knobs) -> Result<Out<T>, BatchError> {
-    let (b, d) = require_views(z1, z2, if kn.unbiased { 2 } else { 1 })?;
+    let (b, d) = crate::float::require_views_for(
+        z1,
+        z2,
+        if kn.unbiased { 2 } else { 1 },
+        "an unbiased (1/(B−1)) variance and covariance",
+    )?;
     let inv_div: T = k(if kn.inv_per_dim { b * d } else { b } as f64);
     let diff = z1 - z2;
     let inv = diff.norm_squared() / inv_div;

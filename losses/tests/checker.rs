@@ -521,3 +521,26 @@ fn official_parameter_spellings_are_aliases() {
         Err(SpecError::Param { .. })
     ));
 }
+
+/// B = 1 is refused with the reason of the loss at hand: NT-Xent's anchors need a negative,
+/// uniformity averages over pairs; only the covariance losses speak of a 1/(B−1) covariance.
+#[test]
+fn a_single_sample_is_refused_with_the_losses_own_reason() {
+    let row = DMatrix::from_row_slice(1, 3, &[0.5, -1.0, 2.0]);
+    let user = UserNumbers {
+        value: 1.0,
+        grads: None,
+    };
+    for (loss, n, says) in [
+        ("nt-xent", 2, "each anchor needs a negative"),
+        ("uniformity", 1, "pairs i < j"),
+        ("vicreg", 2, "1/(B−1)) variance and covariance"),
+        ("corinfomax", 2, "1/(B−1) covariance"),
+    ] {
+        let spec = LossSpec::named(loss, None, &[]).unwrap();
+        let e = checker::check(&spec, &vec![row.clone(); n], &user, &Options::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(says) && e.contains("B = 1"), "{loss}: {e}");
+    }
+}

@@ -173,7 +173,7 @@ fn bad_input_is_named() {
     let one_row = batch(10, 1, 3);
     assert!(matches!(
         vicreg::loss(&one_row, &one_row, vicreg::Convention::Official, &p),
-        Err(BatchError::TooFewSamples { b: 1 })
+        Err(BatchError::TooFewSamples { b: 1, .. })
     ));
     let mut nan = batch(11, 4, 3);
     *nan.at_mut(2, 1) = Float::with_val(PREC, f64::NAN);
@@ -349,7 +349,7 @@ mod contrastive {
         let tau = Float::with_val(PREC, 1);
         assert!(matches!(
             nt_xent::loss(&batch(1, 1, 3), &batch(2, 1, 3), &tau),
-            Err(BatchError::TooFewSamples { b: 1 })
+            Err(BatchError::TooFewSamples { b: 1, .. })
         ));
         assert!(matches!(
             nt_xent::loss(&batch(1, 3, 3), &batch(2, 3, 2), &tau),
@@ -357,7 +357,7 @@ mod contrastive {
         ));
         assert!(matches!(
             uniformity::loss(&batch(1, 1, 3), &tau),
-            Err(BatchError::TooFewSamples { b: 1 })
+            Err(BatchError::TooFewSamples { b: 1, .. })
         ));
     }
 }
@@ -509,7 +509,7 @@ fn covariance_rejects_bad_batches() {
     ));
     assert!(matches!(
         covariance(&Mat::zeros(1, 3, p), Centring::Centred, Divisor::BMinusOne),
-        Err(BatchError::TooFewSamples { b: 1 })
+        Err(BatchError::TooFewSamples { b: 1, .. })
     ));
     let mut z = Mat::zeros(3, 2, p);
     *z.at_mut(1, 1) = Float::with_val(p, f64::INFINITY);
