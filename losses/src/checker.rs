@@ -200,6 +200,8 @@ pub struct CheckReport {
     /// VICReg columns within rounding of the variance hinge.
     pub hinge_columns: Vec<usize>,
     pub diagnosis: Vec<Diagnosis>,
+    /// A likely cause outside the diagnosis (a precision mismatch), if any.
+    pub hint: Option<String>,
     pub outcome: Conclusion,
 }
 
@@ -363,11 +365,39 @@ pub fn check(
     } else {
         Conclusion::Agrees
     };
-    let diagnosis = if outcome == Conclusion::Agrees {
-        Vec::new()
-    } else {
+    // A diagnosis is a claim about the user's numbers: only where the comparison concludes
+    // (an untrustworthy comparison printed "matches (value does not)" lines that meant nothing).
+    let diagnosis = if outcome == Conclusion::Disagrees {
         diagnose(spec, inputs, user, &r, &names, tv, &tg)
+    } else {
+        Vec::new()
     };
+    // Numbers computed in float32 and saved as float64 are checked as float64 by default (the
+    // files say f64): if they disagree at f64 but agree within the float32 model, say so.
+    let hint = (outcome == Conclusion::Disagrees && opts.precision == Precision::F64)
+        .then(|| rounding::tolerance(&r.scale, &r.out64, Precision::F32))
+        .filter(|t32| t32.untrustworthy.is_none())
+        .and_then(|t32| {
+            let tv32 = t32.value + r.error.value + 2.0 * f64::EPSILON * r.out.value.abs();
+            let tg32: Vec<f64> = (0..ng)
+                .map(|t| {
+                    t32.grads[t] + r.error.grads[t] + 2.0 * f64::EPSILON * r.out.grads[t].amax()
+                })
+                .collect();
+            let (_, _, first32) = compare(
+                &names,
+                user.value,
+                user.grads.as_deref(),
+                &r.out,
+                tv32,
+                &tg32,
+            );
+            first32.is_none().then(|| {
+                "your numbers agree within float32 rounding: if they were computed in float32 \
+                 and saved as float64, pass --precision f32"
+                    .to_string()
+            })
+        });
     Ok(CheckReport {
         loss: spec.loss.name().to_string(),
         variant: spec.variant.name.to_string(),
@@ -386,6 +416,7 @@ pub fn check(
         untrustworthy: tol.untrustworthy,
         hinge_columns: tol.hinge_columns,
         diagnosis,
+        hint,
         outcome,
     })
 }
@@ -552,7 +583,16 @@ impl CheckReport {
         if let Some(w) = &self.untrustworthy {
             let _ = writeln!(s, "cannot be trusted at {}: {w}", self.precision.as_str());
         }
-        if self.outcome != Conclusion::Agrees {
+        if let Some(h) = &self.hint {
+            let _ = writeln!(s, "hint: {h}");
+        }
+        if self.outcome == Conclusion::Untrustworthy {
+            let _ = writeln!(
+                s,
+                "diagnosis: not attempted (at this precision the comparison concludes nothing)"
+            );
+        }
+        if self.outcome == Conclusion::Disagrees {
             if self.diagnosis.is_empty() {
                 let _ = writeln!(s, "diagnosis: matches no known variant or common mistake");
             }

@@ -544,3 +544,46 @@ fn a_single_sample_is_refused_with_the_losses_own_reason() {
         assert!(e.contains(says) && e.contains("B = 1"), "{loss}: {e}");
     }
 }
+
+/// Float32 numbers saved as float64 and checked as float64 (the default for f64 files) disagree,
+/// with a hint to pass `--precision f32`; under f32 they agree. A real mistake gets no such hint,
+/// and an untrustworthy comparison attempts no diagnosis.
+#[test]
+fn float32_saved_as_float64_gets_a_hint() {
+    let spec = LossSpec::named("vicreg", None, &[]).unwrap();
+    let xs = inputs(&spec, 32, 12, 10);
+    let user = f32_user(&spec, None, &xs);
+    let f64opts = Options {
+        precision: Precision::F64,
+        ..Options::default()
+    };
+    let r = checker::check(&spec, &xs, &user, &f64opts).unwrap();
+    assert_eq!(r.outcome, Conclusion::Disagrees, "{}", r.render());
+    assert!(
+        r.render().contains("pass --precision f32"),
+        "{}",
+        r.render()
+    );
+    assert_eq!(
+        checker::check(&spec, &xs, &user, &opts32())
+            .unwrap()
+            .outcome,
+        Conclusion::Agrees
+    );
+    let wrong = f32_user(&spec, Some(spec.mistakes()[0].id), &xs);
+    let r = checker::check(&spec, &xs, &wrong, &f64opts).unwrap();
+    assert!(r.hint.is_none(), "{}", r.render());
+    // Untrustworthy (CorInfoMax, d > B, float32 with a mistake planted): no diagnosis.
+    let cim = LossSpec::named("corinfomax", None, &[]).unwrap();
+    let xs = inputs(&cim, 8, 24, 9);
+    let planted = f32_user(&cim, Some(cim.mistakes()[0].id), &xs);
+    let r = checker::check(&cim, &xs, &planted, &opts32()).unwrap();
+    assert_eq!(r.outcome, Conclusion::Untrustworthy, "{}", r.render());
+    assert!(r.diagnosis.is_empty(), "{}", r.render());
+    assert!(
+        r.render().contains("diagnosis: not attempted"),
+        "{}",
+        r.render()
+    );
+    assert!(!r.render().contains("matches"), "{}", r.render());
+}
