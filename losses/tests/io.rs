@@ -439,3 +439,40 @@ fn byte_counts_print_in_binary_units() {
     assert_eq!(Bytes(3 << 29).to_string(), "1.5 GiB");
     assert_eq!(Bytes(u128::MAX).to_string(), "295147905179352825856.0 EiB");
 }
+
+/// A float32 `value` entry is read (numpy's `np.float32(x)` saved in an `.npz`).
+#[test]
+fn a_float32_value_entry_is_read() {
+    let a = npy_bytes(&sample());
+    let v32 = sslproof_losses::npy::raw_npy(
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (), }",
+        &1.5f32.to_le_bytes(),
+    );
+    let p = tmp("value32.npz");
+    std::fs::write(&p, raw_zip(&[("z1.npy", &a), ("value.npy", &v32)])).unwrap();
+    assert_eq!(read_npz(&p).unwrap().value, Some(1.5));
+}
+
+/// The header cap is inclusive: a version-2 header of exactly 64 KiB is parsed, one byte more is
+/// refused before the parser allocates it.
+#[test]
+fn the_header_cap_is_inclusive() {
+    let v2 = |len: usize| {
+        let mut dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 1), }".to_string();
+        while dict.len() < len - 1 {
+            dict.push(' ');
+        }
+        dict.push('\n');
+        let mut b = b"\x93NUMPY\x02\x00".to_vec();
+        b.extend_from_slice(&(dict.len() as u32).to_le_bytes());
+        b.extend_from_slice(dict.as_bytes());
+        b.extend_from_slice(&2.5f64.to_le_bytes());
+        b
+    };
+    let p = tmp("header64k.npy");
+    std::fs::write(&p, v2(65_536)).unwrap();
+    assert_eq!(read_matrix(&p).unwrap().0[(0, 0)], 2.5);
+    std::fs::write(&p, v2(65_537)).unwrap();
+    let e = read_matrix(&p).unwrap_err().to_string();
+    assert!(e.contains("65537"), "{e}");
+}
