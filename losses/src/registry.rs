@@ -128,6 +128,8 @@ pub struct LossSpec {
     pub variant: &'static Variant,
     /// Every parameter of the variant, defaults overridden by the user's.
     pub params: BTreeMap<&'static str, f64>,
+    /// The parameters the user set (the others are the variant's defaults).
+    pub overridden: std::collections::BTreeSet<&'static str>,
 }
 
 /// Parameter spellings of the official code and of popular libraries, accepted for ours:
@@ -169,6 +171,7 @@ impl LossSpec {
         };
         let mut params: BTreeMap<&'static str, f64> =
             v.params.iter().map(|p| (p.name, p.default)).collect();
+        let mut overridden = std::collections::BTreeSet::new();
         for (name, value) in overrides {
             let canonical = PARAM_ALIASES
                 .iter()
@@ -200,11 +203,13 @@ impl LossSpec {
                 });
             }
             params.insert(p.name, *value);
+            overridden.insert(p.name);
         }
         Ok(LossSpec {
             loss,
             variant: v,
             params,
+            overridden,
         })
     }
 
@@ -231,15 +236,25 @@ impl LossSpec {
         self.params.get(name).copied()
     }
 
-    /// The same loss in another variant, with this spec's values for the parameters both share.
+    /// The same loss in another variant: the parameters the user set carry over, the others take
+    /// that variant's defaults.
     pub fn as_variant(&self, v: &'static Variant) -> LossSpec {
+        // The user's settings carry over; a parameter the user left alone takes the other
+        // variant's own default (variants that differ only in a default, lightly's Barlow Twins
+        // λ = 0.005 or its uniformity t = 1, are then told apart).
         let params = v
             .params
             .iter()
             .map(|p| {
+                let mine = self.params.get(p.name).copied();
+                let keep = self.overridden.contains(p.name);
                 (
                     p.name,
-                    self.params.get(p.name).copied().unwrap_or(p.default),
+                    if keep {
+                        mine.unwrap_or(p.default)
+                    } else {
+                        p.default
+                    },
                 )
             })
             .collect();
@@ -247,6 +262,7 @@ impl LossSpec {
             loss: self.loss,
             variant: v,
             params,
+            overridden: self.overridden.clone(),
         }
     }
 

@@ -587,3 +587,24 @@ fn float32_saved_as_float64_gets_a_hint() {
     );
     assert!(!r.render().contains("matches"), "{}", r.render());
 }
+
+/// Variants that differ only in a default parameter are named when the user passed none:
+/// lightly's Barlow Twins (λ = 0.005 against the official 0.0051) and lightly's uniformity
+/// (t = 1 against 2), each checked against the default variant.
+#[test]
+fn parameter_only_variants_are_named_with_their_own_defaults() {
+    for (loss, other) in [("barlow-twins", "lightly"), ("uniformity", "lightly")] {
+        let official = LossSpec::named(loss, None, &[]).unwrap();
+        let spec = LossSpec::named(loss, Some(other), &[]).unwrap();
+        let xs = inputs(&official, 32, 12, 11);
+        let r = checker::check(&official, &xs, &f32_user(&spec, None, &xs), &opts32()).unwrap();
+        assert_eq!(r.outcome, Conclusion::Disagrees, "{loss}: {}", r.render());
+        assert!(
+            r.diagnosis
+                .iter()
+                .any(|d| d.kind == "variant" && d.id == other),
+            "{loss}: {}",
+            r.render()
+        );
+    }
+}
