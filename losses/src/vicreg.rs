@@ -216,6 +216,9 @@ pub struct Knobs {
     pub unbiased: bool,
     /// Subtract the batch mean before variance and covariance.
     pub centred: bool,
+    /// The covariance of the centred batch; `false`: `ZᵀZ/(B−1)` of the raw batch while the
+    /// variance (`torch.var`) still centres (`x - x.mean(0)` forgotten).
+    pub cov_centred: bool,
     /// `max(0, γ − s)²` instead of the official unsquared hinge.
     pub squared_hinge: bool,
     /// Overall sign (+1; −1 is the flipped-sign mistake).
@@ -235,6 +238,7 @@ impl Knobs {
             var_weight: 0.5,
             unbiased: true,
             centred: true,
+            cov_centred: true,
             squared_hinge: false,
             sign: 1.0,
         }
@@ -263,14 +267,21 @@ pub fn float<T: Real>(z1: &DMatrix<T>, z2: &DMatrix<T>, kn: &Knobs) -> Result<Ou
     // One branch: v(Z), c(Z) and var_scale·∇v + cov·∇c, the gradient built in place.
     let branch = |z: &DMatrix<T>| {
         let zc = if kn.centred { centre(z) } else { z.clone() };
-        let diag_c: Vec<T> = (0..d).map(|j| zc.column(j).norm_squared() / div).collect();
-        let sum_diag_sq = diag_c.iter().fold(T::zero(), |s, &x| s + x * x);
-        let (fro_sq, mut g) = if d > b {
-            let kk = gram_nt(&zc);
-            (kk.norm_squared() / (div * div), &kk * &zc / div)
+        // The covariance's batch: the variance's, or the raw batch (cov-uncentred).
+        let zk = if kn.cov_centred {
+            zc.clone()
         } else {
-            let c = gram_tn(&zc) / div;
-            (c.norm_squared(), &zc * &c)
+            z.clone()
+        };
+        let diag_c: Vec<T> = (0..d).map(|j| zc.column(j).norm_squared() / div).collect();
+        let diag_k: Vec<T> = (0..d).map(|j| zk.column(j).norm_squared() / div).collect();
+        let sum_diag_sq = diag_k.iter().fold(T::zero(), |s, &x| s + x * x);
+        let (fro_sq, mut g) = if d > b {
+            let kk = gram_nt(&zk);
+            (kk.norm_squared() / (div * div), &kk * &zk / div)
+        } else {
+            let c = gram_tn(&zk) / div;
+            (c.norm_squared(), &zk * &c)
         };
         let cval = (fro_sq - sum_diag_sq) / dd;
         let mut v = T::zero();
@@ -292,9 +303,9 @@ pub fn float<T: Real>(z1: &DMatrix<T>, z2: &DMatrix<T>, kn: &Knobs) -> Result<Ou
             };
             // Z_c offdiag(C) = Z_c C − Z_c diag(C), then both terms' weights.
             let mut col = g.column_mut(j);
-            let zcol = zc.column(j);
+            let (zcol, kcol, ckk) = (zc.column(j), zk.column(j), diag_k[j]);
             for i in 0..b {
-                col[i] = (col[i] - zcol[i] * cjj) * cov_coef + zcol[i] * var_coef;
+                col[i] = (col[i] - kcol[i] * ckk) * cov_coef + zcol[i] * var_coef;
             }
         }
         (v / dd, cval, g)
@@ -360,6 +371,10 @@ static MISTAKES: &[Mistake] = &[
         says: "the batch mean not subtracted before the covariance and the variance",
     },
     Mistake {
+        id: "cov-uncentred",
+        says: "the covariance of the raw batch (x - x.mean(0) forgotten) while the variance (torch.var) still centres",
+    },
+    Mistake {
         id: "missing-half",
         says: "the variance term not halved: [v(z1)+v(z2)] instead of [v(z1)+v(z2)]/2",
     },
@@ -391,6 +406,7 @@ fn evaluate<T: Real>(
         var_weight: if v == "official" { 0.5 } else { 1.0 },
         unbiased: !is("biased-divisor"),
         centred: !is("uncentred"),
+        cov_centred: !is("uncentred") && !is("cov-uncentred"),
         squared_hinge: is("squared-hinge"),
         sign: if is("sign") { -1.0 } else { 1.0 },
     };
