@@ -476,3 +476,45 @@ fn the_header_cap_is_inclusive() {
     let e = read_matrix(&p).unwrap_err().to_string();
     assert!(e.contains("65537"), "{e}");
 }
+
+/// A gradient for a view that is not there (`grad_z3` beside two views) is refused, never
+/// silently ignored, and names that only look like views (`za`, `z01`, `z`) do not count as
+/// views: each is listed as unrecognised, with the stray gradient.
+#[test]
+fn a_gradient_without_its_view_is_refused() {
+    use sslproof_losses::input::{InputError, from_npz};
+    use sslproof_losses::registry::LossSpec;
+    let nt = LossSpec::named("nt-xent", Some("solo-learn"), &[]).unwrap();
+    let a = npy_bytes(&sample());
+    let p = tmp("stray-gradient.npz");
+    let unknown = |entries: &[(&str, &[u8])]| {
+        std::fs::write(&p, raw_zip(entries)).unwrap();
+        match from_npz(&nt, &p, 1 << 30) {
+            Err(InputError::Unrecognised { unknown, .. }) => unknown,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    };
+    assert_eq!(
+        unknown(&[
+            ("z1.npy", &a),
+            ("z2.npy", &a),
+            ("grad_z1.npy", &a),
+            ("grad_z2.npy", &a),
+            ("grad_z3.npy", &a),
+        ]),
+        ["grad_z3"]
+    );
+    for fake in ["za", "z01", "z"] {
+        let name = format!("{fake}.npy");
+        assert_eq!(
+            unknown(&[
+                ("z1.npy", &a),
+                ("z2.npy", &a),
+                (&name, &a),
+                ("grad_z3.npy", &a)
+            ]),
+            [fake, "grad_z3"],
+            "{fake}"
+        );
+    }
+}
