@@ -691,3 +691,110 @@ fn orthogonality_of_one_mgs_pass() {
     assert!(worst >= 230, "QᵀQ − I only below 2^-{worst}");
     eprintln!("worst orthogonality: 2^-{worst}");
 }
+
+/// The texts that every report prints (role names, scopes, methods) and the argument helpers the
+/// verdict uses: an argument holds when every checked step holds (cited steps do not count
+/// against it), lists its cited lemmas by name, and a failing argument makes its proposition fail.
+#[test]
+fn report_texts_and_argument_helpers() {
+    let names: Vec<&str> = [
+        Role::AsWritten,
+        Role::UnderConditions,
+        Role::Corrected,
+        Role::Precise,
+        Role::Reading,
+        Role::Approximation,
+    ]
+    .iter()
+    .map(|r| r.name())
+    .collect();
+    assert_eq!(
+        names,
+        [
+            "as written",
+            "under conditions",
+            "corrected",
+            "precise statement",
+            "reading",
+            "approximation"
+        ]
+    );
+    assert_eq!(Scope::UpToD { d_max: 6 }.to_string(), "for d ≤ 6");
+    assert_eq!(Scope::DimensionFree.to_string(), "dimension-free");
+    let seed = Some(Seed {
+        base: 1,
+        derived: 255,
+    });
+    assert_eq!(
+        Method::Symbolic {
+            scope: Scope::DimensionFree
+        }
+        .to_string(),
+        "symbolic, dimension-free"
+    );
+    assert_eq!(
+        Method::Numeric {
+            prec: 256,
+            cases: 10,
+            seed
+        }
+        .to_string(),
+        "256-bit, 10 cases, seed 0xff (from 0x1)"
+    );
+    assert_eq!(
+        Method::Statistical {
+            level: 0.999,
+            cases: 5,
+            seed: None
+        }
+        .to_string(),
+        "test at level 0.999, 5 samples"
+    );
+    assert_eq!(
+        Method::Double {
+            cases: 3,
+            seed: None
+        }
+        .to_string(),
+        "IEEE double, 3 cases"
+    );
+    assert_eq!(
+        Method::Measured { prec: 128 }.to_string(),
+        "measured, 128-bit"
+    );
+    let cited = ArgStep::Cited {
+        text: "a lemma".into(),
+        lemma: Lemma {
+            name: "spectral theorem".into(),
+            source: "Horn & Johnson".into(),
+        },
+    };
+    let checked = |holds| ArgStep::Checked {
+        text: "a step".into(),
+        check: "a check".into(),
+        method: None,
+        holds,
+    };
+    let good = Argument {
+        conclusion: "for every d".into(),
+        steps: vec![cited.clone(), checked(true)],
+    };
+    assert!(good.holds());
+    assert_eq!(good.cited(), ["spectral theorem"]);
+    let bad = Argument {
+        conclusion: "for every d".into(),
+        steps: vec![cited, checked(false)],
+    };
+    assert!(!bad.holds());
+    let prop = |argument| Proposition {
+        role: Role::AsWritten,
+        name: "p".into(),
+        statement: String::new(),
+        form: String::new(),
+        checks: Vec::new(),
+        argument,
+    };
+    assert!(prop(Some(bad)).fails());
+    assert!(!prop(Some(good)).fails());
+    assert!(!prop(None).fails());
+}
