@@ -518,3 +518,18 @@ fn a_gradient_without_its_view_is_refused() {
         );
     }
 }
+
+/// The memory a read holds (24 bytes an element: the decoded vector and the matrix) is checked
+/// against the budget before decoding: a real 100 × 100 float64 file (80 KB) under a 100 KB budget
+/// is refused; under 240 KB it reads, and the budget is charged.
+#[test]
+fn a_read_is_charged_24_bytes_an_element() {
+    use sslproof_losses::npy::read_matrix_within;
+    let p = tmp("hundred.npy");
+    write_matrix(&p, &DMatrix::from_element(100, 100, 0.25)).unwrap();
+    let e = read_matrix_within(&p, &mut 100_000u128.clone()).unwrap_err();
+    assert!(matches!(e, NpyError::TooLarge { .. }), "{e}");
+    let mut budget = 240_000u128;
+    assert!(read_matrix_within(&p, &mut budget).is_ok());
+    assert!(budget < 240_000, "the budget is charged: {budget}");
+}
