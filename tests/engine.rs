@@ -368,7 +368,15 @@ fn holds_numerically_and_refutes_its_mutants() {
     for m in &r.findings.mutants {
         assert_eq!(m.refuted_by.as_deref(), Some("coefficient"));
         assert_eq!(m.of, "written");
+        assert!(m.refuted());
+        let refuting = m
+            .refuting_check()
+            .expect("the refuting check, as it ran on the mutant");
+        assert_eq!(refuting.name, "coefficient");
+        assert!(refuting.outcome.fails());
     }
+    assert_eq!(r.verdict.class().name(), "verified numerically");
+    assert_eq!(r.verdict.class().to_string(), "verified numerically");
 }
 
 /// A mutant no check refutes leaves the verdict not established, whatever else holds.
@@ -383,6 +391,8 @@ fn a_surviving_mutant_means_no_verdict() {
             .mutant("drops_half", "the ½ dropped", 1.0);
     });
     assert_eq!(r.findings.mutants[0].counting, Counting::Survived);
+    assert!(!r.findings.mutants[0].refuted());
+    assert!(r.findings.mutants[0].refuting_check().is_none());
     assert!(
         matches!(&r.verdict, Verdict::NotEstablished { reason } if reason.contains("survived")),
         "{}",
