@@ -533,3 +533,24 @@ fn a_read_is_charged_24_bytes_an_element() {
     assert!(read_matrix_within(&p, &mut budget).is_ok());
     assert!(budget < 240_000, "the budget is charged: {budget}");
 }
+
+/// The duplicate is found by walking the archive's central directory record by record: with
+/// names of different lengths before it, the error still names the entry listed twice (not the
+/// first entry, not "(an entry)").
+#[test]
+fn the_duplicate_named_is_the_one_listed_twice() {
+    let a = npy_bytes(&sample());
+    let p = tmp("dup-third.npz");
+    std::fs::write(
+        &p,
+        raw_zip(&[
+            ("value_extra_long_name.npy", &a),
+            ("z2.npy", &a),
+            ("z1.npy", &a),
+            ("z1.npy", &a),
+        ]),
+    )
+    .unwrap();
+    let e = read_npz(&p).unwrap_err().to_string();
+    assert!(e.contains("\"z1\" twice"), "{e}");
+}
