@@ -377,6 +377,7 @@ fn holds_numerically_and_refutes_its_mutants() {
     }
     assert_eq!(r.verdict.class().name(), "verified numerically");
     assert_eq!(r.verdict.class().to_string(), "verified numerically");
+    assert_eq!(r.verdict.to_string(), "verified numerically");
 }
 
 /// A mutant no check refutes leaves the verdict not established, whatever else holds.
