@@ -187,25 +187,34 @@ fn snapshot(step: usize, z: &DMatrix<f64>) -> Snapshot {
     }
 }
 
-/// Runs one regime from the seeded initial state and data; snapshots every 20 steps.
-fn dynamics(regime: Regime, s: &mut Sampler) -> Vec<Snapshot> {
+/// The seeded data and initial state of every run: inputs `x ~ N(0, I_8)`, two views
+/// `x + 0.5·n`, weights `0.3·N(0, 1)`, a bias `N(0, 1)` (drawn in this order).
+#[allow(clippy::type_complexity)]
+fn initial_state(s: &mut Sampler) -> (DMatrix<f64>, DMatrix<f64>, DMatrix<f64>, DVector<f64>) {
     let mut normal = || s.normal_at(64).to_f64();
     let x = DMatrix::from_fn(BATCH, D_IN, |_, _| normal());
     let n1 = DMatrix::from_fn(BATCH, D_IN, |_, _| normal() * NOISE);
     let n2 = DMatrix::from_fn(BATCH, D_IN, |_, _| normal() * NOISE);
-    let x1 = &x + &n1;
-    let x2 = &x + &n2;
-    let mut w = DMatrix::from_fn(D_OUT, D_IN, |_, _| normal() * 0.3);
+    let w = DMatrix::from_fn(D_OUT, D_IN, |_, _| normal() * 0.3);
     let bias = DVector::from_fn(D_OUT, |_, _| normal());
-    let forward = |w: &DMatrix<f64>, xv: &DMatrix<f64>| {
-        let mut z = xv * w.transpose();
-        for i in 0..z.nrows() {
-            for j in 0..z.ncols() {
-                z[(i, j)] += bias[j];
-            }
+    (&x + &n1, &x + &n2, w, bias)
+}
+
+/// `Z = X Wᵀ + 1bᵀ`.
+fn forward(w: &DMatrix<f64>, bias: &DVector<f64>, xv: &DMatrix<f64>) -> DMatrix<f64> {
+    let mut z = xv * w.transpose();
+    for i in 0..z.nrows() {
+        for j in 0..z.ncols() {
+            z[(i, j)] += bias[j];
         }
-        z
-    };
+    }
+    z
+}
+
+/// Runs one regime from the seeded initial state and data; snapshots every 20 steps.
+fn dynamics(regime: Regime, s: &mut Sampler) -> Vec<Snapshot> {
+    let (x1, x2, mut w, bias) = initial_state(s);
+    let forward = |w: &DMatrix<f64>, xv: &DMatrix<f64>| forward(w, &bias, xv);
     let mut out = Vec::new();
     for step in 0..=STEPS {
         let z1 = forward(&w, &x1);
@@ -232,23 +241,7 @@ fn dynamics(regime: Regime, s: &mut Sampler) -> Vec<Snapshot> {
 /// the same seeded data and initial state; the bias is trained too (it does not cancel in the
 /// cosine). `∂cos(a, b)/∂a = (b̂ − cos·â)/‖a‖`.
 fn cosine_dynamics(s: &mut Sampler, steps: usize) -> Vec<Snapshot> {
-    let mut normal = || s.normal_at(64).to_f64();
-    let x = DMatrix::from_fn(BATCH, D_IN, |_, _| normal());
-    let n1 = DMatrix::from_fn(BATCH, D_IN, |_, _| normal() * NOISE);
-    let n2 = DMatrix::from_fn(BATCH, D_IN, |_, _| normal() * NOISE);
-    let x1 = &x + &n1;
-    let x2 = &x + &n2;
-    let mut w = DMatrix::from_fn(D_OUT, D_IN, |_, _| normal() * 0.3);
-    let mut bias = DVector::from_fn(D_OUT, |_, _| normal());
-    let forward = |w: &DMatrix<f64>, b: &DVector<f64>, xv: &DMatrix<f64>| {
-        let mut z = xv * w.transpose();
-        for i in 0..z.nrows() {
-            for j in 0..z.ncols() {
-                z[(i, j)] += b[j];
-            }
-        }
-        z
-    };
+    let (x1, x2, mut w, mut bias) = initial_state(s);
     let grad_cos = |a: &DMatrix<f64>, b: &DMatrix<f64>| {
         let mut g = DMatrix::zeros(a.nrows(), a.ncols());
         for i in 0..a.nrows() {
