@@ -41,7 +41,7 @@ pub enum InputError {
          refused. The names it takes: {expected} (a gradient may also be `<input>_grad`, the \
          value `loss`)",
         if unknown.len() == 1 { "y" } else { "ies" },
-        unknown.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", "),
+        listed(unknown),
         if unknown.len() == 1 { "is" } else { "are" }
     )]
     Unrecognised {
@@ -173,6 +173,20 @@ pub fn from_npz(spec: &LossSpec, path: &Path, budget: u128) -> Result<UserFiles,
         value: npz.value,
         any_f32,
     })
+}
+
+/// Up to eight names, quoted, then how many more (a hostile archive may hold 65 535 entries).
+fn listed(names: &[String]) -> String {
+    let mut s = names
+        .iter()
+        .take(8)
+        .map(|n| format!("{n:?}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > 8 {
+        s.push_str(&format!(" and {} more", names.len() - 8));
+    }
+    s
 }
 
 /// A view's name: `z` and a decimal index (`z1`, `z12`; not `z+1` or `z01`).

@@ -554,3 +554,23 @@ fn the_duplicate_named_is_the_one_listed_twice() {
     let e = read_npz(&p).unwrap_err().to_string();
     assert!(e.contains("\"z1\" twice"), "{e}");
 }
+
+/// The refusal of unknown entries lists eight names and counts the rest (an archive may hold
+/// 65 535 entries).
+#[test]
+fn many_unknown_entries_are_counted_not_all_listed() {
+    use sslproof_losses::input::from_npz;
+    use sslproof_losses::registry::LossSpec;
+    let spec = LossSpec::named("vicreg", None, &[]).unwrap();
+    let a = npy_bytes(&sample());
+    let names: Vec<String> = (0..12).map(|k| format!("junk{k}.npy")).collect();
+    let mut entries: Vec<(&str, &[u8])> = vec![("z1.npy", &a), ("z2.npy", &a)];
+    entries.extend(names.iter().map(|n| (n.as_str(), &a[..])));
+    let p = tmp("many-unknown.npz");
+    std::fs::write(&p, raw_zip(&entries)).unwrap();
+    let e = from_npz(&spec, &p, 1 << 30).unwrap_err().to_string();
+    assert!(
+        e.contains("\"junk7\" and 4 more") && !e.contains("junk8"),
+        "{e}"
+    );
+}
