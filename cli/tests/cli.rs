@@ -1,6 +1,8 @@
 //! The command-line interface, end to end. The binary uses symbolica, which allows one process at
 //! a time on the machine: every test here takes the same lock.
 
+mod common;
+use common::{case, files, manifest};
 use std::process::Command;
 use std::sync::Mutex;
 
@@ -160,36 +162,6 @@ fn verify_exits_nonzero_on_a_verdict_regression() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("committed `refuted`"));
     std::fs::remove_dir_all(&dir).ok();
-}
-
-fn golden_dir() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../golden")
-}
-
-fn manifest(loss: &str) -> serde_json::Value {
-    serde_json::from_str(
-        &std::fs::read_to_string(golden_dir().join(format!("{loss}.json"))).unwrap(),
-    )
-    .unwrap()
-}
-
-fn case<'a>(m: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    m["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap()
-}
-
-fn files(c: &serde_json::Value, key: &str) -> Vec<String> {
-    c["input_order"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|n| c[key].get(n.as_str().unwrap()))
-        .map(|p| golden_dir().join(p.as_str().unwrap()).display().to_string())
-        .collect()
 }
 
 /// `check` on a golden case: the golden numbers agree (exit 0), a perturbed value disagrees

@@ -2,6 +2,8 @@
 //! claims what was not shown. Each test is a finding of the hostile-input review, reproduced at
 //! test time (no large files committed).
 
+mod common;
+use common::golden;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -414,34 +416,6 @@ enum Sink {
     Pipe,
     Closed,
     Full,
-}
-
-/// The golden case `loss`/`name`: its input files, gradient files and value.
-fn golden(loss: &str, name: &str) -> (Vec<String>, Vec<String>, f64) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../golden");
-    let m: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(root.join(format!("{loss}.json"))).unwrap())
-            .unwrap();
-    let c = m["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap();
-    let files = |key: &str| -> Vec<String> {
-        c["input_order"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|n| c[key].get(n.as_str().unwrap()))
-            .map(|p| root.join(p.as_str().unwrap()).display().to_string())
-            .collect()
-    };
-    (
-        files("inputs"),
-        files("grads"),
-        c["value"].as_f64().unwrap(),
-    )
 }
 
 fn file(name: &str, bytes: &[u8]) -> String {
