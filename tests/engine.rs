@@ -809,3 +809,44 @@ fn report_texts_and_argument_helpers() {
     assert!(!prop(Some(good)).fails());
     assert!(!prop(None).fails());
 }
+
+/// Experimental claims (training findings checked in a miniature): "reproduced in miniature" when
+/// the as-written statements hold, "not reproduced in miniature" when they fail with nothing
+/// else holding, "holds under conditions" when a condition's statement holds; never "proved" or
+/// "verified numerically", and never "refuted".
+#[test]
+fn experimental_claims_are_scoped_to_the_miniature() {
+    const X: Claim = toy("exp", Nature::Experimental);
+    let run = |b: fn(&mut ClaimRun)| sslproof::claim::run::run_claim(&X, b, &cfg());
+    let holds: fn(&mut ClaimRun) = |c| {
+        c.prop(Role::AsWritten, "finding", "c = 1/2", 0.5)
+            .double("coefficient", coefficient)
+            .mutant("drops_half", "the ½ dropped", 1.0);
+    };
+    let r = run(holds);
+    assert_eq!(r.verdict, Verdict::ReproducedInMiniature);
+    assert_eq!(r.verdict.to_string(), "reproduced in miniature");
+    assert!(r.summary.contains("finding"), "{}", r.summary);
+    let fails: fn(&mut ClaimRun) = |c| {
+        c.prop(Role::AsWritten, "finding", "c = 1", 1.0)
+            .double("coefficient", coefficient);
+        c.prop(Role::Precise, "measured", "c = 1/2", 0.5)
+            .double("measured coefficient", coefficient)
+            .mutant("drops_half", "the ½ dropped", 1.0);
+    };
+    let r = run(fails);
+    assert_eq!(r.verdict, Verdict::NotReproducedInMiniature);
+    assert!(
+        r.summary.starts_with("not reproduced in miniature: finding"),
+        "{}",
+        r.summary
+    );
+    let conditional: fn(&mut ClaimRun) = |c| {
+        c.prop(Role::AsWritten, "finding", "c = 1", 1.0)
+            .double("coefficient", coefficient);
+        c.prop(Role::UnderConditions, "with a condition", "c = 1/2", 0.5)
+            .double("coefficient under the condition", coefficient)
+            .mutant("drops_half", "the ½ dropped", 1.0);
+    };
+    assert_eq!(run(conditional).verdict, Verdict::HoldsUnderConditions);
+}

@@ -74,6 +74,16 @@ pub mod objective {
     pub mod losses_of_the_form_alignment_plus_covariance_regulariser;
 }
 
+/// Family F: SimSiam's collapse avoidance, the seed paper's findings checked in miniature.
+pub mod simsiam {
+    pub mod bias_only_predictor_prevents_collapse;
+    pub mod infonce_negatives_extra_gradient_decentres_and_decorrelates;
+    pub mod miniature;
+    pub mod predictor_is_not_an_expectation_over_augmentations;
+    pub mod simsiam_extra_gradient_decentres_and_decorrelates;
+    pub mod symmetric_siamese_collapses_asymmetry_avoids;
+}
+
 /// A claim and the function that builds its findings.
 pub struct Entry {
     pub claim: &'static Claim,
@@ -114,6 +124,11 @@ catalogue![
     gradients::coding_rate_and_vicreg_gradients_closed_forms,
     objective::losses_of_the_form_alignment_plus_covariance_regulariser,
     objective::logdet_of_covariance_singular_when_batch_le_dim,
+    simsiam::symmetric_siamese_collapses_asymmetry_avoids,
+    simsiam::predictor_is_not_an_expectation_over_augmentations,
+    simsiam::simsiam_extra_gradient_decentres_and_decorrelates,
+    simsiam::infonce_negatives_extra_gradient_decentres_and_decorrelates,
+    simsiam::bias_only_predictor_prevents_collapse,
 ];
 
 /// Runs one claim under `cfg`: its findings, the computed verdict and its one-line reason.

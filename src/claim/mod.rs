@@ -32,6 +32,9 @@ pub enum Nature {
     Interpretive,
     /// About training outcomes: outside what the harness can check.
     Empirical,
+    /// About training outcomes, checked by seeded, deterministic experiments in a miniature
+    /// (small models, synthetic data): the verdict is scoped to the miniature that ran.
+    Experimental,
 }
 
 /// A static description of a claim.
@@ -411,6 +414,8 @@ pub enum Class {
     Interpretive,
     InterpretationContradicted,
     Empirical,
+    ReproducedInMiniature,
+    NotReproducedInMiniature,
     NotEstablished,
 }
 
@@ -427,6 +432,8 @@ impl Class {
             Class::Interpretive => "interpretive",
             Class::InterpretationContradicted => "interpretation contradicted",
             Class::Empirical => "empirical",
+            Class::ReproducedInMiniature => "reproduced in miniature",
+            Class::NotReproducedInMiniature => "not reproduced in miniature",
             Class::NotEstablished => "not established",
         }
     }
@@ -497,6 +504,11 @@ pub enum Verdict {
     InterpretationContradicted,
     /// About training outcomes: outside what the harness checks.
     Empirical,
+    /// A training finding whose as-written propositions hold in the miniature that ran.
+    ReproducedInMiniature,
+    /// A training finding whose as-written propositions fail in the miniature that ran, with no
+    /// condition or correction that holds.
+    NotReproducedInMiniature,
     /// The evidence does not settle it; the reason says why.
     NotEstablished { reason: String },
 }
@@ -513,6 +525,8 @@ impl Verdict {
             Verdict::Interpretive => Class::Interpretive,
             Verdict::InterpretationContradicted => Class::InterpretationContradicted,
             Verdict::Empirical => Class::Empirical,
+            Verdict::ReproducedInMiniature => Class::ReproducedInMiniature,
+            Verdict::NotReproducedInMiniature => Class::NotReproducedInMiniature,
             Verdict::NotEstablished { .. } => Class::NotEstablished,
         }
     }
@@ -529,6 +543,9 @@ impl Verdict {
     ///    else proved (with the narrowest reach among the as-written propositions) or verified
     ///    numerically.
     /// 6. If it fails: holds under conditions, or wrong as written but corrected, or refuted.
+    /// 7. Experimental claims (training findings checked in a miniature) follow 5 and 6 with
+    ///    "reproduced in miniature" for a claim that holds and "not reproduced in miniature" in
+    ///    place of "refuted": a seeded experiment shows what one miniature does, not a theorem.
     pub fn compute(nature: Nature, f: &Findings) -> Verdict {
         let ne = |reason: String| Verdict::NotEstablished { reason };
         for m in &f.mutants {
@@ -577,8 +594,9 @@ impl Verdict {
                     Verdict::Interpretive
                 };
             }
-            Nature::Mathematical => {}
+            Nature::Mathematical | Nature::Experimental => {}
         }
+        let experimental = nature == Nature::Experimental;
         let written: Vec<_> = f.with_role(Role::AsWritten).collect();
         if written.is_empty() {
             return ne("no as-written proposition".into());
@@ -592,12 +610,17 @@ impl Verdict {
                 Verdict::HoldsUnderConditions
             } else if all_hold(Role::Corrected) {
                 Verdict::WrongAsWrittenCorrected
+            } else if experimental {
+                Verdict::NotReproducedInMiniature
             } else {
                 Verdict::Refuted
             };
         }
         if !written.iter().all(|p| p.holds()) {
             return ne("the as-written checks did not run".into());
+        }
+        if experimental {
+            return Verdict::ReproducedInMiniature;
         }
         if f.with_role(Role::Approximation).next().is_some() {
             return Verdict::Approximate;

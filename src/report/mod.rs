@@ -50,6 +50,11 @@ pub fn summarize(r: &Report) -> String {
             names(Role::Corrected)
         ),
         Verdict::Refuted => format!("{} ({mutants})", first_fail(Role::AsWritten)),
+        Verdict::ReproducedInMiniature => format!("{} ({mutants})", names(Role::AsWritten)),
+        Verdict::NotReproducedInMiniature => format!(
+            "not reproduced in miniature: {} ({mutants})",
+            first_fail(Role::AsWritten)
+        ),
         Verdict::Interpretive => format!(
             "precise statements hold: {} ({mutants})",
             names(Role::Precise)
