@@ -150,12 +150,54 @@ impl Component {
     }
 }
 
+/// The tolerance of one gradient's entries: `base` everywhere, plus `extra` in the listed columns.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GradTol {
+    pub base: f64,
+    pub cols: Vec<(usize, f64)>,
+}
+
+impl GradTol {
+    pub fn at(&self, col: usize) -> f64 {
+        self.base
+            + self
+                .cols
+                .iter()
+                .filter(|(c, _)| *c == col)
+                .map(|(_, e)| *e)
+                .fold(0.0, f64::max)
+    }
+    fn is_valid(&self) -> bool {
+        let ok = |t: f64| t.is_finite() && t >= 0.0;
+        ok(self.base) && self.cols.iter().all(|(_, e)| ok(*e))
+    }
+}
+
+/// Every gradient's tolerance for the comparison: the model's (with its widened columns), the
+/// reference's own error bound, and the last f64 rounding of the reference.
+fn grad_tols(tol: &rounding::Tolerance, r: &Reference, ng: usize) -> Vec<GradTol> {
+    (0..ng)
+        .map(|t| GradTol {
+            base: tol.grads[t] + r.error.grads[t] + 2.0 * f64::EPSILON * r.out.grads[t].amax(),
+            cols: tol
+                .widened
+                .iter()
+                .filter(|w| w.input == t)
+                .map(|w| (w.col, w.extra))
+                .collect(),
+        })
+        .collect()
+}
+
 /// A gradient's comparison, summarised.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct GradSummary {
     pub input: String,
     pub max_error: f64,
+    /// The tolerance of its entries (of those outside `widened`).
     pub tolerance: f64,
+    /// Columns whose entries have a wider tolerance (VICReg's hinge), with that tolerance.
+    pub widened: Vec<(usize, f64)>,
     /// The entry of the largest error.
     pub worst: (usize, usize),
     pub disagreeing: usize,
@@ -214,7 +256,7 @@ fn compare(
     grads: Option<&[DMatrix<f64>]>,
     r: &Out<f64>,
     tol_value: f64,
-    tol_grads: &[f64],
+    tol_grads: &[GradTol],
 ) -> (Component, Vec<GradSummary>, Option<Component>) {
     let vc = Component {
         what: "value".into(),
@@ -226,11 +268,12 @@ fn compare(
     let mut sums = Vec::new();
     if let Some(gs) = grads {
         for (t, ((g, rg), name)) in gs.iter().zip(&r.grads).zip(names).enumerate() {
-            let tol = tol_grads[t];
+            let tol = &tol_grads[t];
             let mut s = GradSummary {
                 input: name.clone(),
                 max_error: 0.0,
-                tolerance: tol,
+                tolerance: tol.base,
+                widened: tol.cols.iter().map(|&(c, _)| (c, tol.at(c))).collect(),
                 worst: (0, 0),
                 disagreeing: 0,
             };
@@ -240,7 +283,7 @@ fn compare(
                         what: format!("gradient of {name} at ({i}, {j})"),
                         user: g[(i, j)],
                         reference: rg[(i, j)],
-                        tolerance: tol,
+                        tolerance: tol.at(j),
                     };
                     let e = c.error();
                     // Negated on purpose: a NaN error (a NaN entry) becomes the worst.
@@ -266,7 +309,12 @@ fn compare(
 /// A reference or a tolerance that is not a finite number (an overflow in the reference, a NaN
 /// tolerance) supports no conclusion about the user's numbers: an error (exit 2), never a
 /// disagreement.
-fn finite_reference(r: &Out<f64>, tv: f64, tg: &[f64], names: &[String]) -> Result<(), SpecError> {
+fn finite_reference(
+    r: &Out<f64>,
+    tv: f64,
+    tg: &[GradTol],
+    names: &[String],
+) -> Result<(), SpecError> {
     let bad = |what: String, value: f64, why| Err(SpecError::OutOfRange { what, value, why });
     if !r.value.is_finite() {
         return bad(
@@ -292,10 +340,14 @@ fn finite_reference(r: &Out<f64>, tv: f64, tg: &[f64], names: &[String]) -> Resu
         );
     }
     for (t, name) in tg.iter().zip(names) {
-        if !(t.is_finite() && *t >= 0.0) {
+        if !t.is_valid() {
+            let worst = std::iter::once(t.base)
+                .chain(t.cols.iter().map(|(_, e)| *e))
+                .find(|x| !(x.is_finite() && *x >= 0.0))
+                .unwrap_or(t.base);
             return bad(
                 format!("the tolerance of the gradient of {name}"),
-                *t,
+                worst,
                 "the rounding model overflows here",
             );
         }
@@ -353,9 +405,7 @@ pub fn check(
     let tol = rounding::tolerance(&r.scale, &r.out64, opts.precision);
     // The comparison allows the user's error, the reference's, and the last f64 rounding.
     let tv = tol.value + r.error.value + 2.0 * f64::EPSILON * r.out.value.abs();
-    let tg: Vec<f64> = (0..ng)
-        .map(|t| tol.grads[t] + r.error.grads[t] + 2.0 * f64::EPSILON * r.out.grads[t].amax())
-        .collect();
+    let tg = grad_tols(&tol, &r, ng);
     finite_reference(&r.out, tv, &tg, &names)?;
     let (value, grads, first) = compare(&names, user.value, user.grads.as_deref(), &r.out, tv, &tg);
     let outcome = if tol.untrustworthy.is_some() {
@@ -379,11 +429,7 @@ pub fn check(
         .filter(|t32| t32.untrustworthy.is_none())
         .and_then(|t32| {
             let tv32 = t32.value + r.error.value + 2.0 * f64::EPSILON * r.out.value.abs();
-            let tg32: Vec<f64> = (0..ng)
-                .map(|t| {
-                    t32.grads[t] + r.error.grads[t] + 2.0 * f64::EPSILON * r.out.grads[t].amax()
-                })
-                .collect();
+            let tg32 = grad_tols(&t32, &r, ng);
             let (_, _, first32) = compare(
                 &names,
                 user.value,
@@ -430,7 +476,7 @@ fn diagnose(
     r: &Reference,
     names: &[String],
     tv: f64,
-    tg: &[f64],
+    tg: &[GradTol],
 ) -> Vec<Diagnosis> {
     let mut candidates: Vec<(&'static str, String, String, LossSpec, Option<&'static str>)> =
         Vec::new();
@@ -559,6 +605,12 @@ impl CheckReport {
                     format!("{} entries DISAGREE", g.disagreeing)
                 }
             );
+            for (col, t) in g.widened.iter().take(8) {
+                let _ = writeln!(
+                    s,
+                    "          column {col}: tolerance widened to {t:.2e} (on the variance hinge)"
+                );
+            }
         }
         if self.grads.is_empty() {
             let _ = writeln!(
@@ -576,7 +628,7 @@ impl CheckReport {
         if !self.hinge_columns.is_empty() {
             let _ = writeln!(
                 s,
-                "note: columns {:?} sit on the variance hinge within rounding; their gradient may take either side, and the tolerance includes the jump",
+                "note: columns {:?} sit on the variance hinge within rounding; their gradient may take either side, so the tolerance of those columns (and only those) includes the jump",
                 &self.hinge_columns[..self.hinge_columns.len().min(8)]
             );
         }
@@ -630,6 +682,10 @@ mod tests {
     #[test]
     fn finite_reference_refuses_each_non_finite_quantity() {
         let names = vec!["z1".to_string(), "z2".to_string()];
+        let t = |x: f64| GradTol {
+            base: x,
+            cols: Vec::new(),
+        };
         let ok = Out {
             value: 1.0,
             grads: vec![
@@ -637,7 +693,7 @@ mod tests {
                 DMatrix::from_element(2, 2, -0.5),
             ],
         };
-        assert!(finite_reference(&ok, 1e-9, &[1e-9, 1e-9], &names).is_ok());
+        assert!(finite_reference(&ok, 1e-9, &[t(1e-9), t(1e-9)], &names).is_ok());
         let what = |r: Result<(), SpecError>| match r {
             Err(SpecError::OutOfRange { what, .. }) => what,
             other => panic!("expected OutOfRange, got {other:?}"),
@@ -645,23 +701,32 @@ mod tests {
         let mut v = ok.clone();
         v.value = f64::INFINITY;
         assert_eq!(
-            what(finite_reference(&v, 1e-9, &[1e-9, 1e-9], &names)),
+            what(finite_reference(&v, 1e-9, &[t(1e-9), t(1e-9)], &names)),
             "the reference value"
         );
         let mut g = ok.clone();
         g.grads[1][(1, 0)] = f64::NAN;
         assert_eq!(
-            what(finite_reference(&g, 1e-9, &[1e-9, 1e-9], &names)),
+            what(finite_reference(&g, 1e-9, &[t(1e-9), t(1e-9)], &names)),
             "the reference gradient of z2"
         );
         for bad in [f64::INFINITY, f64::NAN, -1.0, f64::NEG_INFINITY] {
+            let widened = GradTol {
+                base: 1e-9,
+                cols: vec![(1, bad)],
+            };
             assert_eq!(
-                what(finite_reference(&ok, bad, &[1e-9, 1e-9], &names)),
+                what(finite_reference(&ok, 1e-9, &[t(1e-9), widened], &names)),
+                "the tolerance of the gradient of z2",
+                "{bad}"
+            );
+            assert_eq!(
+                what(finite_reference(&ok, bad, &[t(1e-9), t(1e-9)], &names)),
                 "the tolerance of the value",
                 "{bad}"
             );
             assert_eq!(
-                what(finite_reference(&ok, 1e-9, &[1e-9, bad], &names)),
+                what(finite_reference(&ok, 1e-9, &[t(1e-9), t(bad)], &names)),
                 "the tolerance of the gradient of z2",
                 "{bad}"
             );

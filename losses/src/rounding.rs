@@ -115,13 +115,26 @@ pub struct Hinge {
     pub jump: f64,
 }
 
+/// A gradient column whose tolerance is widened (VICReg's hinge: the column's gradient may fall
+/// on either side of the kink), and by how much.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Widened {
+    pub input: usize,
+    pub col: usize,
+    pub extra: f64,
+}
+
 /// Tolerances for one precision.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Tolerance {
     pub precision: Precision,
     pub u_eff: f64,
     pub value: f64,
+    /// Per input: the tolerance of every entry, before any widening.
     pub grads: Vec<f64>,
+    /// Columns whose entries get more (the hinge's jump), and only those: a kink in one column
+    /// does not loosen the check of the others.
+    pub widened: Vec<Widened>,
     /// Why the precision cannot give a trustworthy value or gradient, if it cannot.
     pub untrustworthy: Option<String>,
     /// VICReg columns within rounding of the variance hinge (their jump is in `grads`).
@@ -134,24 +147,33 @@ pub fn tolerance(scale: &Scale, out: &Out<f64>, precision: Precision) -> Toleran
     let (u_in, u_acc) = precision.units();
     let acc = (scale.n as f64).sqrt() * u_acc;
     let value = LAMBDA * (acc * scale.value + u_in * scale.value_in);
-    let mut grads: Vec<f64> = scale
+    let grads: Vec<f64> = scale
         .grads
         .iter()
         .zip(&scale.grads_in)
         .map(|(g, gi)| LAMBDA * (acc * g + u_in * gi))
         .collect();
-    // The variance is a reduction outside the matrix products (accumulation unit only). An
-    // entry belongs to one column, so an input's tolerance grows by its largest jump.
+    // The variance is a reduction outside the matrix products (accumulation unit only). The
+    // jump belongs to the column on the hinge: only its entries are widened.
     let mut kinks = Vec::new();
-    let mut jumps = vec![0f64; grads.len()];
+    let mut widened: Vec<Widened> = Vec::new();
     for h in &scale.hinge {
         if h.margin <= LAMBDA * (acc + u_acc) {
-            kinks.push(h.col);
-            jumps[h.input] = jumps[h.input].max(h.jump);
+            if !kinks.contains(&h.col) {
+                kinks.push(h.col);
+            }
+            match widened
+                .iter_mut()
+                .find(|w| w.input == h.input && w.col == h.col)
+            {
+                Some(w) => w.extra = w.extra.max(h.jump),
+                None => widened.push(Widened {
+                    input: h.input,
+                    col: h.col,
+                    extra: h.jump,
+                }),
+            }
         }
-    }
-    for (g, j) in grads.iter_mut().zip(&jumps) {
-        *g += j;
     }
     let mut why = Vec::new();
     if let Some(kappa) = scale.kappa {
@@ -186,12 +208,37 @@ pub fn tolerance(scale: &Scale, out: &Out<f64>, precision: Precision) -> Toleran
         u_eff: u,
         value,
         grads,
+        widened,
         untrustworthy: if why.is_empty() {
             None
         } else {
             Some(why.join("; "))
         },
         hinge_columns: kinks,
+    }
+}
+
+impl Tolerance {
+    /// The tolerance of entry `(·, col)` of gradient `input`.
+    pub fn grad_at(&self, input: usize, col: usize) -> f64 {
+        self.grads[input]
+            + self
+                .widened
+                .iter()
+                .filter(|w| w.input == input && w.col == col)
+                .map(|w| w.extra)
+                .fold(0.0, f64::max)
+    }
+
+    /// The largest tolerance of any entry of gradient `input` (a single `atol` for the input).
+    pub fn grad_max(&self, input: usize) -> f64 {
+        self.grads[input]
+            + self
+                .widened
+                .iter()
+                .filter(|w| w.input == input)
+                .map(|w| w.extra)
+                .fold(0.0, f64::max)
     }
 }
 

@@ -31,7 +31,7 @@ fn measure(spec: &LossSpec, case: &Case, seed: u64) -> Option<Ratios> {
     let mut grad = 0f64;
     for (t, (g, rg)) in o.grads.iter().zip(&r.out.grads).enumerate() {
         let e = (g.map(|x| x as f64) - rg).amax();
-        grad = grad.max(e / (tol.grads[t] + r.error.grads[t]));
+        grad = grad.max(e / (tol.grad_max(t) + r.error.grads[t]));
     }
     Some(Ratios { value, grad })
 }
