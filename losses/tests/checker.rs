@@ -692,3 +692,39 @@ fn a_hinge_column_widens_only_itself() {
     let rep = checker::check(&spec, &xs, &user, &opts32()).unwrap();
     assert_eq!(rep.outcome, Conclusion::Agrees, "{}", rep.render());
 }
+
+/// A regression (issue 13): `align` summed instead of averaged, computed in float32 at 256×128 on
+/// nearly aligned unit vectors, was named with a contradictory "value matches (gradient does
+/// not)": the summed gradient carries B times the rounding error of the mean's, and the diagnosis
+/// compared it within the mean's tolerance. A candidate's numbers are now compared within a tolerance scaled to its own
+/// magnitude, and the mistake is named as a full match.
+#[test]
+fn a_summed_alignment_is_named_as_a_full_match() {
+    let spec = LossSpec::named("align", None, &[]).unwrap();
+    let mut s = 0x5eed_u64;
+    let mut next = || {
+        s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((s >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+    };
+    let x = DMatrix::from_fn(256, 128, |_, _| next());
+    let y = &x + DMatrix::from_fn(256, 128, |_, _| 0.1 * next());
+    let unit = |m: DMatrix<f64>| {
+        let mut m = m;
+        for mut r in m.row_iter_mut() {
+            let n = r.norm();
+            r /= n;
+        }
+        m
+    };
+    let xs = vec![unit(x), unit(y)];
+    let user = f32_user(&spec, Some("sum"), &xs);
+    let rep = checker::check(&spec, &xs, &user, &opts32()).unwrap();
+    assert_eq!(rep.outcome, Conclusion::Disagrees, "{}", rep.render());
+    let d = rep
+        .diagnosis
+        .iter()
+        .find(|d| d.id == "sum")
+        .unwrap_or_else(|| panic!("{}", rep.render()));
+    assert!(d.value_matches && d.grads_match == Some(true), "{}", rep.render());
+    assert!(!rep.render().contains("(value does not)"), "{}", rep.render());
+}
