@@ -6,7 +6,7 @@
 //!   which collapses), is the extra gradient of the negatives. Measured as in F3: its residual
 //!   part de-correlates on most steps of every seed along training; its centre part de-centres
 //!   whenever there is a centre to remove (from an off-centre start it removes it within the
-//!   first steps) but, once InfoNCE has centred the outputs (`‖o‖ ≈ 0.05`), its effect on the
+//!   first steps) but, once InfoNCE has centred the outputs (`‖o‖` small), its effect on the
 //!   small remaining centre has no consistent sign. As written, "de-centring along training"
 //!   does not hold in the miniature; it holds while the outputs have a centre.
 //!
@@ -208,7 +208,7 @@ pub fn run(c: &mut ClaimRun) {
     );
     c.step(
         format!(
-            "Findings. The residual part de-correlates on most steps of every seed along training, as the paper says. The centre part de-centres whenever there is a centre: from an off-centre start (output bias $+{OFFSET}\\,u$, $\\lVert o\\rVert$ near 0.9) InfoNCE removes the centre within the first 20 steps, and the centre part de-centres on most of them. Along training, once $\\lVert o\\rVert$ is small, the sign of its effect on what is left of the centre varies from step to step and seed to seed (the evidence gives the shares), so the claim read as \"de-centres along training\" does not hold in the miniature; it holds under the condition that there is a centre to remove. The table sets InfoNCE beside SimSiam (MLP predictor): SimSiam keeps a sizeable centre throughout ($\\lVert o\\rVert$ around 0.3 to 0.5) and its centre part keeps de-centring."
+            "Findings. The residual part de-correlates on most steps of every seed along training, as the paper says. The centre part de-centres whenever there is a centre: from an off-centre start (output bias $+{OFFSET}\\,u$, $\\lVert o\\rVert$ near 0.9) InfoNCE removes the centre within the first 20 steps, and the centre part de-centres on most of them. Along training, once $\\lVert o\\rVert$ is small, the sign of its effect on what is left of the centre varies from step to step and seed to seed (the evidence gives the shares), so the claim read as \"de-centres along training\" does not hold in the miniature; it holds under the condition that there is a centre to remove. The table sets InfoNCE beside SimSiam (MLP predictor): SimSiam keeps a centre throughout (its $\\lVert o\\rVert$ stays well away from 0: F1's evidence gives the medians) and its centre part keeps de-centring."
         ),
         None,
     );

@@ -264,7 +264,7 @@ pub fn run(c: &mut ClaimRun) {
         None,
     );
     c.step(
-        "Findings: the EOA stand-in does not avoid collapse (with the MLP encoder it collapses on most seeds, with the linear encoder on a minority of them, to a line), while SimSiam's learnt predictor avoids it on every seed; but the learnt predictor *is* EOA-like in the sense of (2): $\\rho<1$ on every seed, more so for the MLP predictor. So the claim as written, that the predictor cannot be read as an EOA, fails in the miniature; what holds is the corrected statement: the predictor learns something EOA-like, and that is not what avoids collapse. The paper's argument (the asymmetric gradient, F3) is what the EOA reading misses.",
+        "Findings: the EOA stand-in does not avoid collapse (with the MLP encoder it collapses on most seeds, with the linear encoder on a minority of them, to a line), while SimSiam's learnt predictor avoids it on every seed; but the learnt predictor *is* EOA-like in the sense of (2): $\\rho<1$ on most seeds, in every predictor and encoder pair (the evidence gives the medians; the MLP predictor's output is the closer). So the claim as written, that the predictor cannot be read as an EOA, fails in the miniature; what holds is the corrected statement: the predictor learns something EOA-like, and that is not what avoids collapse. The paper's argument (the asymmetric gradient, F3) is what the EOA reading misses.",
         None,
     );
 }

@@ -311,7 +311,7 @@ pub fn run(c: &mut ClaimRun) {
         None,
     );
     c.step(
-        "As written the claim fails in one place: without weight decay, a predictor on both branches does not collapse the representation (it collapses in a minority of seeds). What collapses is the predictor's own output, the vector the loss compares: the predictor learns to map every input to nearly one direction, which satisfies the symmetric loss without the encoder collapsing. With weight decay 10⁻² and the MLP encoder, the symmetric architectures collapse the representation as the paper says and SimSiam still does not; with the linear encoder the weight decay does not change the picture. The verdict is therefore *holds under conditions*, with the condition named; the evidence lists every configuration's collapse fraction and interval.",
+        "As written the claim fails in one place: without weight decay, a predictor on both branches does not collapse the representation (it collapses in a minority of seeds). What collapses is the predictor's own output, the vector the loss compares: the predictor learns to map every input to nearly one direction, which satisfies the symmetric loss without the encoder collapsing. With weight decay 10⁻² and the MLP encoder, the symmetric architectures collapse the representation as the paper says and SimSiam still does not (the condition is checked with the MLP encoder only). The verdict is therefore *holds under conditions*, with the condition named; the evidence lists every configuration's collapse fraction and interval.",
         None,
     );
     c.step(
