@@ -172,20 +172,25 @@ pub fn float<T: Real>(z1: &DMatrix<T>, z2: &DMatrix<T>, kn: &Knobs) -> Result<Ou
     let (x2, s2) = batch_norm_float(z2, eps, div);
     let c = mul_tn(&x1, &x2) / bb;
     let (lambda, two): (T, T) = (k(kn.lambda), k(2.0));
-    let mut value = T::zero();
+    // As the official code: the on-diagonal and off-diagonal sums apart, each reduced as torch
+    // reduces (pairwise), then `on + λ·off`. (One sequential loop over the d² terms swamps the
+    // small off-diagonal terms in float32 at d = 2048: 2 % of the value lost.)
+    let mut on = Vec::with_capacity(d);
+    let mut off = Vec::with_capacity(d * d.saturating_sub(1));
     let mut g = DMatrix::zeros(d, d);
     for j in 0..d {
         for i in 0..d {
             let cij = c[(i, j)];
             if i == j {
-                value += (T::one() - cij) * (T::one() - cij);
+                on.push((T::one() - cij) * (T::one() - cij));
                 g[(i, j)] = (cij - T::one()) * two;
             } else {
-                value += lambda * cij * cij;
+                off.push(cij * cij);
                 g[(i, j)] = lambda * cij * two;
             }
         }
     }
+    let value = crate::float::pairwise_sum(&on) + lambda * crate::float::pairwise_sum(&off);
     let gx1 = &x2 * g.transpose() / bb;
     let gx2 = &x1 * &g / bb;
     Ok(Out {

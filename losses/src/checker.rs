@@ -189,6 +189,41 @@ fn grad_tols(tol: &rounding::Tolerance, r: &Reference, ng: usize) -> Vec<GradTol
         .collect()
 }
 
+/// The first component of `user` out of tolerance (the value, then the gradients in row-major
+/// order), with the tolerances of `tol` and the reference's own error: the comparison of
+/// [`check`] without the report (for [`crate::power`]).
+pub fn first_disagreement(
+    tol: &rounding::Tolerance,
+    r: &Reference,
+    names: &[String],
+    user: &UserNumbers,
+) -> Option<Component> {
+    let ng = user.grads.as_ref().map_or(0, Vec::len);
+    let tv = tol.value + r.error.value + 2.0 * f64::EPSILON * r.out.value.abs();
+    let tg = grad_tols(tol, r, ng);
+    compare(names, user.value, user.grads.as_deref(), &r.out, tv, &tg).2
+}
+
+/// The largest `|error| / tolerance` of `user`'s value and of its gradient entries: how far the
+/// tolerance is from the error the numbers actually carry (1 = the tolerance is tight).
+pub fn error_over_tolerance(tol: &rounding::Tolerance, r: &Reference, user: &UserNumbers) -> (f64, f64) {
+    let tv = tol.value + r.error.value + 2.0 * f64::EPSILON * r.out.value.abs();
+    let value = (user.value - r.out.value).abs() / tv;
+    let mut grad = 0f64;
+    if let Some(gs) = &user.grads {
+        let tg = grad_tols(tol, r, gs.len());
+        for (t, (g, rg)) in gs.iter().zip(&r.out.grads).enumerate() {
+            for j in 0..g.ncols() {
+                let tj = tg[t].at(j);
+                for i in 0..g.nrows() {
+                    grad = grad.max((g[(i, j)] - rg[(i, j)]).abs() / tj);
+                }
+            }
+        }
+    }
+    (value, grad)
+}
+
 /// A gradient's comparison, summarised.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct GradSummary {

@@ -127,3 +127,14 @@ pub fn centre<T: Real>(z: &DMatrix<T>) -> DMatrix<T> {
     }
     c
 }
+
+/// `Σ xs` by pairwise (cascade) summation, as numpy's and PyTorch's reductions sum: the
+/// rounding error grows like `log n`, not `n`, and many small terms are not swamped by a large
+/// partial sum the way a sequential loop swamps them.
+pub fn pairwise_sum<T: Real>(xs: &[T]) -> T {
+    if xs.len() <= 8 {
+        return xs.iter().fold(T::zero(), |s, &x| s + x);
+    }
+    let (a, b) = xs.split_at(xs.len() / 2);
+    pairwise_sum(a) + pairwise_sum(b)
+}

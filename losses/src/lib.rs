@@ -33,3 +33,4 @@ pub mod checker;
 pub mod golden;
 pub mod input;
 pub mod npy;
+pub mod power;

@@ -728,3 +728,28 @@ fn a_summed_alignment_is_named_as_a_full_match() {
     assert!(d.value_matches && d.grads_match == Some(true), "{}", rep.render());
     assert!(!rep.render().contains("(value does not)"), "{}", rep.render());
 }
+
+/// A regression (issue 13): the uniformity loss in float32 at 256×128 accepted a gradient 1 %
+/// off (its tolerance put all the softmax weight on the worst pair, 30 000× the real error).
+/// With the pair-weighted bound the correct float32 gradient is accepted and the 1 % error is
+/// rejected.
+#[test]
+fn a_one_percent_uniformity_gradient_error_is_rejected_in_float32() {
+    let spec = LossSpec::named("uniformity", None, &[]).unwrap();
+    let case = golden::Case {
+        name: "regression",
+        b: 256,
+        d: 128,
+        large: false,
+    };
+    let xs = golden::inputs(&spec, &case, 20261202);
+    let correct = f32_user(&spec, None, &xs);
+    let rep = checker::check(&spec, &xs, &correct, &opts32()).unwrap();
+    assert_eq!(rep.outcome, Conclusion::Agrees, "{}", rep.render());
+    let mut wrong = correct.clone();
+    for g in wrong.grads.as_mut().unwrap() {
+        *g *= 1.01;
+    }
+    let rep = checker::check(&spec, &xs, &wrong, &opts32()).unwrap();
+    assert_eq!(rep.outcome, Conclusion::Disagrees, "{}", rep.render());
+}
