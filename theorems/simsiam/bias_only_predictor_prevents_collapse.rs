@@ -146,6 +146,48 @@ fn first_step(run: &mut Run, claimed: &FirstStep) -> Result<String, String> {
     if got == *claimed { Ok(detail) } else { Err(detail) }
 }
 
+/// The direction of the bias after the first step, in the linear model, relative to the centre
+/// of the raw outputs at the start.
+fn first_bias(run: &mut Run, claimed: &BiasDirection) -> Result<String, String> {
+    let base = run.seed();
+    let (mut along, mut against, mut cosines) = (0u64, 0u64, Vec::new());
+    for k in 0..m::SEEDS {
+        let mut s = Sampler::new(base.wrapping_add(k), 64);
+        let d = m::data(&mut s);
+        let p = m::init(&mut s, Encoder::Linear, m::Predictor::Bias);
+        let views = m::draw_views(&d.x, &Arch::SIMSIAM_BIAS, &mut m::view_rng(&mut s));
+        let st = m::loss_and_grad(&p, &Arch::SIMSIAM_BIAS, &views);
+        let gb = st.grad.pb.as_ref().ok_or("no bias gradient")?;
+        // b₁ = −η ∂L/∂b, with ∂L/∂b the sum over the batch of the gradients on the online outputs
+        // h(z₁ᵢ), h(z₂ᵢ) (the predictor's Jacobian in b is I).
+        let b1 = gb * -m::LR;
+        let zbar = m::encode_z(&p, &d.x).row_mean().transpose();
+        let c = b1.dot(&zbar) / (b1.norm() * zbar.norm());
+        cosines.push(c);
+        along += u64::from(c > 0.0);
+        against += u64::from(c < 0.0);
+        run.count(1);
+    }
+    let n = m::SEEDS;
+    let lo = |k| sslproof::check::stats::wilson_interval(k, n, m::LEVEL).0;
+    let got = if lo(along) > 0.5 {
+        BiasDirection::Along
+    } else if lo(against) > 0.5 {
+        BiasDirection::Against
+    } else {
+        BiasDirection::Neither
+    };
+    cosines.sort_by(|a, b| a.total_cmp(b));
+    let detail = format!(
+        "linear encoder, b₀ = 0, lr {}: cos(b₁, z̄₀) > 0 on {along}/{n} seeds, < 0 on {against}/{n}, min {} / median {} / max {} → {got:?} (claimed: {claimed:?})",
+        m::LR,
+        m::sig3(cosines[0]),
+        m::sig3(0.5 * (cosines[cosines.len() / 2 - 1] + cosines[cosines.len() / 2])),
+        m::sig3(cosines[cosines.len() - 1])
+    );
+    if got == *claimed { Ok(detail) } else { Err(detail) }
+}
+
 fn figures(run: &mut Run) -> Result<String, String> {
     let seed = run.seed();
     let mut results = Vec::new();
@@ -242,6 +284,19 @@ pub fn run(c: &mut ClaimRun) {
 
     c.prop(
         Role::Precise,
+        "in the linear model, the first step moves the bias along the centre of the raw outputs (cos(b₁, z̄₀) > 0 on most seeds): from the start the bias shifts the online output towards where the outputs already point",
+        r"b_1=-\eta\,\partial_b\mathcal L\big|_{b=0},\quad\cos(b_1,\bar z_0)>0",
+        BiasDirection::Along,
+    )
+    .double("the first step, every seed (linear encoder)", first_bias)
+    .mutant(
+        "first_bias_against_the_centre",
+        "the first step moves the bias against the centre (towards cancelling it)",
+        BiasDirection::Against,
+    );
+
+    c.prop(
+        Role::Precise,
         "the hand-derived gradient with the bias-only predictor is the derivative of its loss",
         r"\partial_b\mathcal L=\textstyle\sum_i\partial_pD(z_i+b,\mathrm{sg}\,z_i')",
         GradForm::Hand,
@@ -260,7 +315,7 @@ pub fn run(c: &mut ClaimRun) {
     .mutant("half_dropped", "the ½ of the symmetrised loss dropped", GradForm::HalfDropped);
 
     c.step(
-        "The bias-only predictor $h(z)=z+b$ has Jacobian $I$: the gradient it passes to the encoder is $\\partial_pD(z+b,\\mathrm{sg}\\,z')$, which differs from the symmetric architecture's $\\partial_zD(z,\\mathrm{sg}\\,z')$ only through $b$. At $b=0$ the two are the same computation, so the first step is the symmetric one exactly (checked bit for bit above); any collapse avoidance has to come from how $b$ evolves, through the shift it puts between the online output and the target.",
+        "The bias-only predictor $h(z)=z+b$ has Jacobian $I$: the gradient it passes to the encoder is $\\partial_pD(z+b,\\mathrm{sg}\\,z')$, which differs from the symmetric architecture's $\\partial_zD(z,\\mathrm{sg}\\,z')$ only through $b$. At $b=0$ the two are the same computation, so the first step is the symmetric one exactly (checked bit for bit above); any collapse avoidance has to come from how $b$ evolves, through the shift it puts between the online output and the target. Its first step, $b_1=-\\eta\\,\\partial_b\\mathcal L$, sums the gradients on the online outputs over the batch; in the linear model it points along the centre $\\bar z_0$ of the raw outputs (the evidence gives the cosines over the seeds): the bias starts by shifting the online output further along where the outputs already point, not by cancelling the centre.",
         None,
     );
     c.step(
