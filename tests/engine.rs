@@ -837,7 +837,8 @@ fn experimental_claims_are_scoped_to_the_miniature() {
     let r = run(fails);
     assert_eq!(r.verdict, Verdict::NotReproducedInMiniature);
     assert!(
-        r.summary.starts_with("not reproduced in miniature: finding"),
+        r.summary
+            .starts_with("not reproduced in miniature: finding"),
         "{}",
         r.summary
     );

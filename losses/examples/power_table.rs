@@ -22,7 +22,11 @@ fn main() {
             Some((b.parse().ok()?, d.parse().ok()?))
         })
         .collect();
-    let shapes = if shapes.is_empty() { vec![(256, 128)] } else { shapes };
+    let shapes = if shapes.is_empty() {
+        vec![(256, 128)]
+    } else {
+        shapes
+    };
     for (b, d) in shapes {
         for spec in registry::LOSSES
             .iter()
@@ -39,8 +43,15 @@ fn main() {
             for prec in [Precision::F64, Precision::F32] {
                 let t0 = std::time::Instant::now();
                 match power::measure(&spec, &xs, prec) {
-                    Ok(p) => println!("{}", row(spec.loss.name(), b, d, &p, t0.elapsed().as_secs_f64())),
-                    Err(e) => println!("| {} | {b}×{d} | {} | error: {e} |", spec.loss.name(), prec.as_str()),
+                    Ok(p) => println!(
+                        "{}",
+                        row(spec.loss.name(), b, d, &p, t0.elapsed().as_secs_f64())
+                    ),
+                    Err(e) => println!(
+                        "| {} | {b}×{d} | {} | error: {e} |",
+                        spec.loss.name(),
+                        prec.as_str()
+                    ),
                 }
             }
         }
@@ -58,7 +69,13 @@ fn row(loss: &str, b: usize, d: usize, p: &power::PowerReport, secs: f64) -> Str
     format!(
         "| {loss} | {b}×{d} | {} | {} | {} | {} | {} | {} | {:.1e} | {:.1e} |  <!-- {secs:.1} s -->",
         p.precision.as_str(),
-        if p.untrustworthy { "untrustworthy (exit 3)" } else if p.correct_accepted { "accepted" } else { "REJECTED" },
+        if p.untrustworthy {
+            "untrustworthy (exit 3)"
+        } else if p.correct_accepted {
+            "accepted"
+        } else {
+            "REJECTED"
+        },
         cell(ErrorKind::GradScale),
         cell(ErrorKind::LargestEntry),
         cell(ErrorKind::MedianEntry),

@@ -206,7 +206,11 @@ pub fn first_disagreement(
 
 /// The largest `|error| / tolerance` of `user`'s value and of its gradient entries: how far the
 /// tolerance is from the error the numbers actually carry (1 = the tolerance is tight).
-pub fn error_over_tolerance(tol: &rounding::Tolerance, r: &Reference, user: &UserNumbers) -> (f64, f64) {
+pub fn error_over_tolerance(
+    tol: &rounding::Tolerance,
+    r: &Reference,
+    user: &UserNumbers,
+) -> (f64, f64) {
     let tv = tol.value + r.error.value + 2.0 * f64::EPSILON * r.out.value.abs();
     let value = (user.value - r.out.value).abs() / tv;
     let mut grad = 0f64;

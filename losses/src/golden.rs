@@ -251,7 +251,12 @@ pub fn write_loss(
                 let value_atol = t.value + r.error.value + 2.0 * f64::EPSILON * r.out.value.abs();
                 let grad_atol: Vec<(String, f64)> = names
                     .iter()
-                    .zip((0..names.len()).map(|i| t.grad_max(i)).zip(&r.error.grads).zip(&r.out.grads))
+                    .zip(
+                        (0..names.len())
+                            .map(|i| t.grad_max(i))
+                            .zip(&r.error.grads)
+                            .zip(&r.out.grads),
+                    )
                     .map(|(n, ((tg, eg), g))| (n.clone(), tg + eg + 2.0 * f64::EPSILON * g.amax()))
                     .collect();
                 tolerances.insert(

@@ -69,7 +69,11 @@ pub struct PowerReport {
 
 /// The correct implementation's numbers in `precision` (f64 or f32 arithmetic; TF32 and bf16 are
 /// not emulated here).
-fn correct(spec: &LossSpec, inputs: &[DMatrix<f64>], precision: Precision) -> Result<UserNumbers, SpecError> {
+fn correct(
+    spec: &LossSpec,
+    inputs: &[DMatrix<f64>],
+    precision: Precision,
+) -> Result<UserNumbers, SpecError> {
     let ng = spec.grad_count(inputs.len());
     let (value, grads) = match precision {
         Precision::F64 => {
@@ -132,7 +136,7 @@ pub fn measure(
     let names = spec.input_names(inputs.len());
     let user = correct(spec, inputs, precision)?;
     let untrustworthy = tol.untrustworthy.is_some();
-    let correct_accepted = !checker::first_disagreement(&tol, &r, &names, &user).is_some();
+    let correct_accepted = checker::first_disagreement(&tol, &r, &names, &user).is_none();
     let (value_ratio, grad_ratio) = checker::error_over_tolerance(&tol, &r, &user);
     let mut powers = Vec::new();
     for kind in ErrorKind::ALL {

@@ -360,7 +360,8 @@ fn the_stated_tolerance_is_the_documented_sum() {
             "value tolerance (hp_max_work {hp_max_work})"
         );
         for (t, s) in rep.grads.iter().enumerate() {
-            let tg = tol.grad_max(t) + r.error.grads[t] + 2.0 * f64::EPSILON * r.out.grads[t].amax();
+            let tg =
+                tol.grad_max(t) + r.error.grads[t] + 2.0 * f64::EPSILON * r.out.grads[t].amax();
             assert_eq!(s.tolerance, tg, "gradient {t} tolerance");
         }
         assert_eq!(rep.grads[1].worst, (5, 2));
@@ -673,13 +674,21 @@ fn a_hinge_column_widens_only_itself() {
     assert_eq!(rep.hinge_columns, vec![0], "{}", rep.render());
     assert_eq!(rep.outcome, Conclusion::Disagrees, "{}", rep.render());
     let first = rep.first_disagreement.as_ref().expect("located");
-    assert!(first.what.contains("z1") && first.what.ends_with(", 2)"), "{}", rep.render());
+    assert!(
+        first.what.contains("z1") && first.what.ends_with(", 2)"),
+        "{}",
+        rep.render()
+    );
     let z1_sum = &rep.grads[0];
     assert_eq!(z1_sum.widened.len(), 1, "{}", rep.render());
     let (col, widened) = z1_sum.widened[0];
     assert_eq!(col, 0);
     assert!(widened > 10.0 * z1_sum.tolerance, "{}", rep.render());
-    assert!(rep.render().contains("column 0: tolerance widened"), "{}", rep.render());
+    assert!(
+        rep.render().contains("column 0: tolerance widened"),
+        "{}",
+        rep.render()
+    );
     // Inside the hinge column's widened tolerance: agrees.
     let mut g = r.out.grads.clone();
     for i in 0..4 {
@@ -703,7 +712,9 @@ fn a_summed_alignment_is_named_as_a_full_match() {
     let spec = LossSpec::named("align", None, &[]).unwrap();
     let mut s = 0x5eed_u64;
     let mut next = || {
-        s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((s >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
     };
     let x = DMatrix::from_fn(256, 128, |_, _| next());
@@ -725,8 +736,16 @@ fn a_summed_alignment_is_named_as_a_full_match() {
         .iter()
         .find(|d| d.id == "sum")
         .unwrap_or_else(|| panic!("{}", rep.render()));
-    assert!(d.value_matches && d.grads_match == Some(true), "{}", rep.render());
-    assert!(!rep.render().contains("(value does not)"), "{}", rep.render());
+    assert!(
+        d.value_matches && d.grads_match == Some(true),
+        "{}",
+        rep.render()
+    );
+    assert!(
+        !rep.render().contains("(value does not)"),
+        "{}",
+        rep.render()
+    );
 }
 
 /// A regression (issue 13): the uniformity loss in float32 at 256×128 accepted a gradient 1 %

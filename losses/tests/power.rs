@@ -13,7 +13,11 @@ const SEED: u64 = 20261202;
 
 fn parse_delta(s: &str) -> Option<f64> {
     let s = s.trim();
-    if s == "–" { None } else { Some(s.parse().expect("a number")) }
+    if s == "–" {
+        None
+    } else {
+        Some(s.parse().expect("a number"))
+    }
 }
 
 /// The committed 256×128 rows of `loss` hold (one test per loss, so that they run in parallel).
@@ -26,7 +30,12 @@ fn rows_hold(loss: &str) {
     let rows: Vec<Vec<String>> = doc
         .lines()
         .filter(|l| l.starts_with("| ") && l.contains("| 256×128 |"))
-        .map(|l| l.trim_matches('|').split('|').map(|c| c.trim().to_string()).collect())
+        .map(|l| {
+            l.trim_matches('|')
+                .split('|')
+                .map(|c| c.trim().to_string())
+                .collect()
+        })
         .filter(|r: &Vec<String>| r[0] == loss)
         .collect();
     assert_eq!(rows.len(), 2, "{loss}: f64 and f32 rows at 256×128");
@@ -52,7 +61,12 @@ fn rows_hold(loss: &str) {
         assert_eq!(status, "accepted", "{} {}: a false rejection", r[0], r[2]);
         for (k, kind) in ErrorKind::ALL.into_iter().enumerate() {
             let doc = parse_delta(&r[4 + k]);
-            let now = p.powers.iter().find(|x| x.kind == kind).unwrap().smallest_rejected;
+            let now = p
+                .powers
+                .iter()
+                .find(|x| x.kind == kind)
+                .unwrap()
+                .smallest_rejected;
             match (doc, now) {
                 (Some(a), Some(b)) => assert!(
                     (a / b).log2().abs() <= 0.5,
@@ -61,7 +75,14 @@ fn rows_hold(loss: &str) {
                     r[2],
                     kind.as_str()
                 ),
-                (a, b) => assert_eq!(a.is_some(), b.is_some(), "{} {} {}", r[0], r[2], kind.as_str()),
+                (a, b) => assert_eq!(
+                    a.is_some(),
+                    b.is_some(),
+                    "{} {} {}",
+                    r[0],
+                    r[2],
+                    kind.as_str()
+                ),
             }
         }
     }

@@ -73,7 +73,11 @@ fn bias_direction(run: &mut Run, claimed: &BiasDirection) -> Result<String, Stri
         for r in &rs {
             let z = m::encode_z(&r.params, &r.data.x);
             let zbar = z.row_mean().transpose();
-            let b = r.params.pb.as_ref().ok_or("the bias-only run has no bias")?;
+            let b = r
+                .params
+                .pb
+                .as_ref()
+                .ok_or("the bias-only run has no bias")?;
             cos.push(b.dot(&zbar) / (b.norm() * zbar.norm()));
             ratio.push(b.norm() / zbar.norm());
         }
@@ -143,7 +147,11 @@ fn first_step(run: &mut Run, claimed: &FirstStep) -> Result<String, String> {
         "{} seeds × 2 encoders at the initial weights (b = 0): largest |∂L/∂z₁ (bias-only) − ∂L/∂z₁ (no predictor)| = {worst:e}",
         m::SEEDS
     );
-    if got == *claimed { Ok(detail) } else { Err(detail) }
+    if got == *claimed {
+        Ok(detail)
+    } else {
+        Err(detail)
+    }
 }
 
 /// The direction of the bias after the first step, in the linear model, relative to the centre
@@ -185,7 +193,11 @@ fn first_bias(run: &mut Run, claimed: &BiasDirection) -> Result<String, String> 
         m::sig3(0.5 * (cosines[cosines.len() / 2 - 1] + cosines[cosines.len() / 2])),
         m::sig3(cosines[cosines.len() - 1])
     );
-    if got == *claimed { Ok(detail) } else { Err(detail) }
+    if got == *claimed {
+        Ok(detail)
+    } else {
+        Err(detail)
+    }
 }
 
 fn figures(run: &mut Run) -> Result<String, String> {
@@ -202,7 +214,9 @@ fn figures(run: &mut Run) -> Result<String, String> {
     run.count(results.len());
     let curves: Vec<(String, &m::RunResult)> =
         results.iter().map(|(n, r)| (n.clone(), r)).collect();
-    let tail = format!("one seed ({seed:#x}): the bias-only predictor beside a linear predictor and no predictor.");
+    let tail = format!(
+        "one seed ({seed:#x}): the bias-only predictor beside a linear predictor and no predictor."
+    );
     m::trajectory_figure(
         run,
         "bias_only_predictor_prevents_collapse_std.svg",
@@ -311,8 +325,16 @@ pub fn run(c: &mut ClaimRun) {
             )
         },
     )
-    .mutant("stop_gradient_ignored", "the stop-gradient changes nothing", GradForm::SgIgnored)
-    .mutant("half_dropped", "the ½ of the symmetrised loss dropped", GradForm::HalfDropped);
+    .mutant(
+        "stop_gradient_ignored",
+        "the stop-gradient changes nothing",
+        GradForm::SgIgnored,
+    )
+    .mutant(
+        "half_dropped",
+        "the ½ of the symmetrised loss dropped",
+        GradForm::HalfDropped,
+    );
 
     c.step(
         "The bias-only predictor $h(z)=z+b$ has Jacobian $I$: the gradient it passes to the encoder is $\\partial_pD(z+b,\\mathrm{sg}\\,z')$, which differs from the symmetric architecture's $\\partial_zD(z,\\mathrm{sg}\\,z')$ only through $b$. At $b=0$ the two are the same computation, so the first step is the symmetric one exactly (checked bit for bit above); any collapse avoidance has to come from how $b$ evolves, through the shift it puts between the online output and the target. Its first step, $b_1=-\\eta\\,\\partial_b\\mathcal L$, sums the gradients on the online outputs over the batch; in the linear model it points along the centre $\\bar z_0$ of the raw outputs (the evidence gives the cosines over the seeds): the bias starts by shifting the online output further along where the outputs already point, not by cancelling the centre.",

@@ -21,7 +21,9 @@
 //! ## Source
 //! `../shared/claims.md`, F4.
 
-use crate::simsiam::miniature::{self as m, Arch, Encoder, GradForm, Majority, Part, Splits, Window};
+use crate::simsiam::miniature::{
+    self as m, Arch, Encoder, GradForm, Majority, Part, Splits, Window,
+};
 use crate::simsiam::simsiam_extra_gradient_decentres_and_decorrelates::OFFSET;
 use sslproof::prelude::*;
 

@@ -1322,7 +1322,11 @@ fn hp_unflatten(t: &Params, flat: &[Float]) -> HpParams {
                 *pos += 1;
             }
         }
-        HpMat { rows: r, cols: c, v }
+        HpMat {
+            rows: r,
+            cols: c,
+            v,
+        }
     };
     let mut out = HpParams {
         w1: take_mat(&t.w1, &mut pos),
@@ -1409,12 +1413,18 @@ fn hp_dot(a: &[Float], b: &[Float]) -> Float {
 
 fn hp_unit(a: &[Float]) -> Vec<Float> {
     let n = hp_dot(a, a).sqrt();
-    a.iter().map(|x| Float::with_val(x.prec(), x / &n)).collect()
+    a.iter()
+        .map(|x| Float::with_val(x.prec(), x / &n))
+        .collect()
 }
 
 fn hp_rows(m: &DMatrix<f64>, prec: u32) -> Vec<Vec<Float>> {
     (0..m.nrows())
-        .map(|i| (0..m.ncols()).map(|j| Float::with_val(prec, m[(i, j)])).collect())
+        .map(|i| {
+            (0..m.ncols())
+                .map(|j| Float::with_val(prec, m[(i, j)]))
+                .collect()
+        })
         .collect()
 }
 
@@ -1450,7 +1460,8 @@ pub fn loss_hp(
                 let row: Float = s[i]
                     .iter()
                     .fold(Float::new(prec), |acc, x| acc + x.clone().exp());
-                let col: Float = (0..n).fold(Float::new(prec), |acc, k| acc + s[k][i].clone().exp());
+                let col: Float =
+                    (0..n).fold(Float::new(prec), |acc, k| acc + s[k][i].clone().exp());
                 let li = row.ln() + col.ln() - Float::with_val(prec, &s[i][i] * 2u32);
                 loss += li / &half_n;
             }
@@ -1548,7 +1559,11 @@ pub fn grad_check(
         GradForm::Negated => g.iter_mut().for_each(|x| *x = -*x),
         GradForm::Hand | GradForm::SgIgnored => {}
     }
-    let theta: Vec<Float> = p.flatten().iter().map(|x| Float::with_val(prec, *x)).collect();
+    let theta: Vec<Float> = p
+        .flatten()
+        .iter()
+        .map(|x| Float::with_val(prec, *x))
+        .collect();
     let base = loss_hp(arch, &p, &theta, &theta, &views).to_f64();
     let loss_err = (base - st.loss).abs() / base.abs().max(1e-300);
     let mut worst = 0f64;
@@ -1612,11 +1627,7 @@ impl Metric {
                 "std(ẑ)·√d",
                 (0.0, 1.1),
             ),
-            Metric::Centre => (
-                "Norm of the centre o = mean ẑ",
-                "‖o‖",
-                (0.0, 1.05),
-            ),
+            Metric::Centre => ("Norm of the centre o = mean ẑ", "‖o‖", (0.0, 1.05)),
             Metric::EffRank => (
                 "Effective rank of the covariance of ẑ (of 8)",
                 "effective rank",
@@ -1758,7 +1769,10 @@ pub fn eoa_distances(r: &RunResult, arch: &Arch, seed: u64) -> (f64, f64) {
     let (zh, _) = normalise(&z);
     let (ph, _) = normalise(&predict(&r.params, arch.predictor, &z).out);
     let dist = |a: &DMatrix<f64>| {
-        (0..a.nrows()).map(|i| (a.row(i) - eh.row(i)).norm()).sum::<f64>() / a.nrows() as f64
+        (0..a.nrows())
+            .map(|i| (a.row(i) - eh.row(i)).norm())
+            .sum::<f64>()
+            / a.nrows() as f64
     };
     (dist(&ph), dist(&zh))
 }

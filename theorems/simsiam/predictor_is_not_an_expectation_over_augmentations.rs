@@ -110,7 +110,11 @@ fn closeness(run: &mut Run, claimed: &Closeness) -> Result<String, String> {
         m::STEPS,
         m::SEEDS - 1,
         lines.join(" | "),
-        if ok { String::new() } else { format!(" (claimed: {claimed:?})") }
+        if ok {
+            String::new()
+        } else {
+            format!(" (claimed: {claimed:?})")
+        }
     );
     if ok { Ok(detail) } else { Err(detail) }
 }
@@ -157,10 +161,18 @@ fn figures(run: &mut Run) -> Result<String, String> {
     run.count(results.len());
     let curves: Vec<(String, &m::RunResult)> =
         results.iter().map(|(n, r)| (n.clone(), r)).collect();
-    let tail = format!("one seed ({seed:#x}), SimSiam with a linear predictor against the EOA in the predictor's place.");
+    let tail = format!(
+        "one seed ({seed:#x}), SimSiam with a linear predictor against the EOA in the predictor's place."
+    );
     for (metric, file) in [
-        (m::Metric::StdSqrtD, "predictor_is_not_an_expectation_over_augmentations_std.svg"),
-        (m::Metric::EffRank, "predictor_is_not_an_expectation_over_augmentations_rank.svg"),
+        (
+            m::Metric::StdSqrtD,
+            "predictor_is_not_an_expectation_over_augmentations_std.svg",
+        ),
+        (
+            m::Metric::EffRank,
+            "predictor_is_not_an_expectation_over_augmentations_rank.svg",
+        ),
     ] {
         m::trajectory_figure(run, file, metric, &curves, &tail)?;
     }

@@ -50,7 +50,12 @@ fn linear_centre(m: Majority) -> Splits {
     for enc in [Encoder::Linear, Encoder::Mlp] {
         let cfg = m::Config::new(Arch::SIMSIAM_LINEAR, enc);
         v.push((cfg, Window::Along, Part::CentreDecentres, m));
-        v.push((cfg.with_offset(OFFSET), Window::Early, Part::CentreDecentres, m));
+        v.push((
+            cfg.with_offset(OFFSET),
+            Window::Early,
+            Part::CentreDecentres,
+            m,
+        ));
     }
     Splits(v)
 }
@@ -135,8 +140,10 @@ fn baseline_identity(run: &mut Run, claim: &Baseline) -> Result<String, String> 
         } else {
             closed <= 0
         };
-        if !tol.accepts(&Float::with_val(prec, &fd - &closed), &Float::with_val(prec, 1))
-            || !sign_ok
+        if !tol.accepts(
+            &Float::with_val(prec, &fd - &closed),
+            &Float::with_val(prec, 1),
+        ) || !sign_ok
         {
             return Err(format!(
                 "case {case}: finite difference {:.6e}, closed form {:.6e} (claimed factor {}, {})",
@@ -212,7 +219,10 @@ fn figures(run: &mut Run) -> Result<String, String> {
         &tail,
     )?;
     let (neg, total) = along.iter().skip(1).fold((0, 0), |(a, b), x| {
-        (a + usize::from(x.extra.is_some_and(|s| s.centre_effect < 0.0)), b + 1)
+        (
+            a + usize::from(x.extra.is_some_and(|s| s.centre_effect < 0.0)),
+            b + 1,
+        )
     });
     Ok(format!(
         "plotted seed: the extra gradient's centre part de-centres at {neg} of {total} recorded steps"

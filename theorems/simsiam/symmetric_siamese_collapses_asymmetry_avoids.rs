@@ -92,9 +92,17 @@ pub fn gradients(run: &mut Run, form: &GradForm, archs: &[Arch]) -> Result<Strin
         archs.len(),
         m::CHECK_DIRECTIONS,
         m::CHECK_ROWS,
-        if worst < 1e-14 { "below 1e-14".to_string() } else { format!("{worst:.1e}") },
+        if worst < 1e-14 {
+            "below 1e-14".to_string()
+        } else {
+            format!("{worst:.1e}")
+        },
         m::CHECK_TOL,
-        if loss_worst < 1e-14 { "below 1e-14".to_string() } else { format!("{loss_worst:.1e}") },
+        if loss_worst < 1e-14 {
+            "below 1e-14".to_string()
+        } else {
+            format!("{loss_worst:.1e}")
+        },
     ))
 }
 
@@ -123,9 +131,18 @@ fn figures(run: &mut Run) -> Result<String, String> {
         t.describe()
     );
     for (metric, file) in [
-        (m::Metric::StdSqrtD, "symmetric_siamese_collapses_asymmetry_avoids_std.svg"),
-        (m::Metric::EffRank, "symmetric_siamese_collapses_asymmetry_avoids_rank.svg"),
-        (m::Metric::Centre, "symmetric_siamese_collapses_asymmetry_avoids_centre.svg"),
+        (
+            m::Metric::StdSqrtD,
+            "symmetric_siamese_collapses_asymmetry_avoids_std.svg",
+        ),
+        (
+            m::Metric::EffRank,
+            "symmetric_siamese_collapses_asymmetry_avoids_rank.svg",
+        ),
+        (
+            m::Metric::Centre,
+            "symmetric_siamese_collapses_asymmetry_avoids_centre.svg",
+        ),
     ] {
         m::trajectory_figure(run, file, metric, &curves, &tail)?;
     }
