@@ -81,6 +81,9 @@ pub struct Knobs {
 pub fn float<T: Real>(x: &DMatrix<T>, kn: &Knobs) -> Result<Out<T>, BatchError> {
     let (b, d) = crate::float::require_batch_for(x, 2, "uniformity (a mean over the pairs i < j)")?;
     let t: T = k(kn.t);
+    // One (i, j, exponent, distance) per pair; the difference x_i − x_j is recomputed (the same
+    // arithmetic) in the gradient loop rather than kept: B²/2 rows of length d would be a
+    // working set far beyond what `Scratch` declares once d exceeds a hundred or so.
     let mut pairs = Vec::with_capacity(b * (b - 1) / 2);
     // log-mean-exp with the largest exponent taken out (the exponents are ≤ 0).
     let mut m = T::min_value().unwrap();
@@ -90,7 +93,7 @@ pub fn float<T: Real>(x: &DMatrix<T>, kn: &Knobs) -> Result<Out<T>, BatchError> 
             let n = r.norm();
             let e = -t * if kn.squared { n * n } else { n };
             m = m.max(e);
-            pairs.push((i, j, e, n, r));
+            pairs.push((i, j, e, n));
         }
     }
     if kn.include_self {
@@ -108,20 +111,21 @@ pub fn float<T: Real>(x: &DMatrix<T>, kn: &Knobs) -> Result<Out<T>, BatchError> 
     });
     let value = (total / count).ln() + m;
     let mut g = DMatrix::zeros(b, d);
-    for (i, j, e, n, r) in &pairs {
-        let w = (*e - m).exp() * mult / total;
+    for &(i, j, e, n) in &pairs {
+        let r = x.row(i) - x.row(j);
+        let w = (e - m).exp() * mult / total;
         let coef = if kn.squared {
             -t * k::<T>(2.0)
-        } else if *n > T::zero() {
-            -t / *n
+        } else if n > T::zero() {
+            -t / n
         } else {
             T::zero()
         };
-        let v = r * (w * coef);
-        let gi = g.row(*i) + &v;
-        g.row_mut(*i).copy_from(&gi);
-        let gj = g.row(*j) - &v;
-        g.row_mut(*j).copy_from(&gj);
+        let v = &r * (w * coef);
+        let gi = g.row(i) + &v;
+        g.row_mut(i).copy_from(&gi);
+        let gj = g.row(j) - &v;
+        g.row_mut(j).copy_from(&gj);
     }
     Ok(Out {
         value,
