@@ -610,11 +610,9 @@ fn parameter_only_variants_are_named_with_their_own_defaults() {
     }
 }
 
-/// A VICReg column whose standard deviation sits exactly on the hinge (`√(Var + ε) = γ`) is
-/// flagged, and only it: columns far from the hinge are not.
-#[test]
-fn only_the_columns_on_the_hinge_are_flagged() {
-    let spec = LossSpec::named("vicreg", None, &[]).unwrap();
+/// VICReg inputs whose column 0 of `z1` sits exactly on the variance hinge (`√(Var + ε) = γ`),
+/// the other columns far from it.
+fn hinge_inputs() -> Vec<DMatrix<f64>> {
     // Unbiased variance of (a, −a, a, −a) is 4a²/3; on the hinge when it is 1 − 10⁻⁴.
     let a = (0.75f64 * (1.0 - 1e-4)).sqrt();
     let z1 = DMatrix::from_row_slice(
@@ -629,7 +627,15 @@ fn only_the_columns_on_the_hinge_are_flagged() {
             3.0, 2.5, 0.2, -3.0, -2.0, -0.3, 2.0, 1.5, 0.1, -2.0, -1.0, 0.0,
         ],
     );
-    let xs = vec![z1, z2];
+    vec![z1, z2]
+}
+
+/// A VICReg column whose standard deviation sits exactly on the hinge (`√(Var + ε) = γ`) is
+/// flagged, and only it: columns far from the hinge are not.
+#[test]
+fn only_the_columns_on_the_hinge_are_flagged() {
+    let spec = LossSpec::named("vicreg", None, &[]).unwrap();
+    let xs = hinge_inputs();
     let r = checker::reference(&spec, &xs, &Options::default()).unwrap();
     let user = UserNumbers {
         value: r.out.value,
@@ -646,20 +652,7 @@ fn only_the_columns_on_the_hinge_are_flagged() {
 #[test]
 fn a_hinge_column_widens_only_itself() {
     let spec = LossSpec::named("vicreg", None, &[]).unwrap();
-    let a = (0.75f64 * (1.0 - 1e-4)).sqrt();
-    let z1 = DMatrix::from_row_slice(
-        4,
-        3,
-        &[a, 2.0, 0.1, -a, -2.0, 0.3, a, 1.0, -0.2, -a, -1.0, -0.1],
-    );
-    let z2 = DMatrix::from_row_slice(
-        4,
-        3,
-        &[
-            3.0, 2.5, 0.2, -3.0, -2.0, -0.3, 2.0, 1.5, 0.1, -2.0, -1.0, 0.0,
-        ],
-    );
-    let xs = vec![z1, z2];
+    let xs = hinge_inputs();
     let r = checker::reference(&spec, &xs, &Options::default()).unwrap();
     // 30 % off in column 2 of z1's gradient (not on the hinge).
     let mut g = r.out.grads.clone();

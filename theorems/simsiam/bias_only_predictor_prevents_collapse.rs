@@ -231,14 +231,7 @@ fn figures(run: &mut Run) -> Result<String, String> {
         &curves,
         &tail,
     )?;
-    Ok(format!(
-        "plotted seed ends: {}",
-        results
-            .iter()
-            .map(|(n, r)| format!("{n}: {:?}", m::ending(&r.last().health)))
-            .collect::<Vec<_>>()
-            .join("; ")
-    ))
+    Ok(m::plotted_ends(&curves))
 }
 
 pub fn run(c: &mut ClaimRun) {
@@ -317,13 +310,7 @@ pub fn run(c: &mut ClaimRun) {
     )
     .check(
         "directional derivatives against Richardson finite differences",
-        |run, f| {
-            crate::simsiam::symmetric_siamese_collapses_asymmetry_avoids::gradients(
-                run,
-                f,
-                &[Arch::SIMSIAM_BIAS],
-            )
-        },
+        |run, f| m::check_gradients(run, f, &[Arch::SIMSIAM_BIAS]),
     )
     .mutant(
         "stop_gradient_ignored",

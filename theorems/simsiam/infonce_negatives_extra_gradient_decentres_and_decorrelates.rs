@@ -194,7 +194,7 @@ pub fn run(c: &mut ClaimRun) {
     .check(
         "directional derivatives against Richardson finite differences",
         |run, f| {
-            crate::simsiam::symmetric_siamese_collapses_asymmetry_avoids::gradients(
+            m::check_gradients(
                 run,
                 f,
                 &[Arch::INFONCE],

@@ -1600,6 +1600,52 @@ pub fn grad_check(
     }
 }
 
+/// The hand-derived gradients of `archs`, both encoders, against finite differences
+/// ([`grad_check`]), as a check of the claim files.
+pub fn check_gradients(
+    run: &mut sslproof::prelude::Run,
+    form: &GradForm,
+    archs: &[Arch],
+) -> Result<String, String> {
+    let seed = run.seed();
+    let prec = run.prec();
+    let (mut worst, mut loss_worst) = (0f64, 0f64);
+    for (k, arch) in archs.iter().enumerate() {
+        for enc in [Encoder::Linear, Encoder::Mlp] {
+            let (w, l) = grad_check(arch, enc, seed.wrapping_add(k as u64), *form, prec)?;
+            run.count(CHECK_DIRECTIONS);
+            worst = worst.max(w);
+            loss_worst = loss_worst.max(l);
+        }
+    }
+    Ok(format!(
+        "{} architectures × 2 encoders × {} random directions, {} inputs each: worst relative error of the f64 directional derivative {} (tolerance {:.0e}); f64 loss vs {prec}-bit loss {}",
+        archs.len(),
+        CHECK_DIRECTIONS,
+        CHECK_ROWS,
+        if worst < 1e-14 {
+            "below 1e-14".to_string()
+        } else {
+            format!("{worst:.1e}")
+        },
+        CHECK_TOL,
+        if loss_worst < 1e-14 {
+            "below 1e-14".to_string()
+        } else {
+            format!("{loss_worst:.1e}")
+        },
+    ))
+}
+
+/// `plotted seed ends: name: Ending; …` for the curves of a figure.
+pub fn plotted_ends(curves: &[(String, &RunResult)]) -> String {
+    let ends: Vec<String> = curves
+        .iter()
+        .map(|(n, r)| format!("{n}: {:?}", ending(&r.last().health)))
+        .collect();
+    format!("plotted seed ends: {}", ends.join("; "))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Figures
 // ---------------------------------------------------------------------------------------------

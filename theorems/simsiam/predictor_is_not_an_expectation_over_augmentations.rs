@@ -176,14 +176,7 @@ fn figures(run: &mut Run) -> Result<String, String> {
     ] {
         m::trajectory_figure(run, file, metric, &curves, &tail)?;
     }
-    Ok(format!(
-        "plotted seed ends: {}",
-        results
-            .iter()
-            .map(|(n, r)| format!("{n}: {:?}", m::ending(&r.last().health)))
-            .collect::<Vec<_>>()
-            .join("; ")
-    ))
+    Ok(m::plotted_ends(&curves))
 }
 
 pub fn run(c: &mut ClaimRun) {
@@ -250,7 +243,7 @@ pub fn run(c: &mut ClaimRun) {
     .check(
         "directional derivatives against Richardson finite differences",
         |run, f| {
-            crate::simsiam::symmetric_siamese_collapses_asymmetry_avoids::gradients(
+            m::check_gradients(
                 run,
                 f,
                 &[Arch::EOA],

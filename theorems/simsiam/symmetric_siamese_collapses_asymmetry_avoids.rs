@@ -74,38 +74,6 @@ const GRAD_ARCHS: [Arch; 7] = [
     Arch::MIRROR,
 ];
 
-/// Every architecture of [`GRAD_ARCHS`] with both encoders against finite differences.
-pub fn gradients(run: &mut Run, form: &GradForm, archs: &[Arch]) -> Result<String, String> {
-    let seed = run.seed();
-    let prec = run.prec();
-    let (mut worst, mut loss_worst) = (0f64, 0f64);
-    for (k, arch) in archs.iter().enumerate() {
-        for enc in [Encoder::Linear, Encoder::Mlp] {
-            let (w, l) = m::grad_check(arch, enc, seed.wrapping_add(k as u64), *form, prec)?;
-            run.count(m::CHECK_DIRECTIONS);
-            worst = worst.max(w);
-            loss_worst = loss_worst.max(l);
-        }
-    }
-    Ok(format!(
-        "{} architectures × 2 encoders × {} random directions, {} inputs each: worst relative error of the f64 directional derivative {} (tolerance {:.0e}); f64 loss vs {prec}-bit loss {}",
-        archs.len(),
-        m::CHECK_DIRECTIONS,
-        m::CHECK_ROWS,
-        if worst < 1e-14 {
-            "below 1e-14".to_string()
-        } else {
-            format!("{worst:.1e}")
-        },
-        m::CHECK_TOL,
-        if loss_worst < 1e-14 {
-            "below 1e-14".to_string()
-        } else {
-            format!("{loss_worst:.1e}")
-        },
-    ))
-}
-
 /// The figures: SimSiam's indicator, the centre norm and the effective rank against the step,
 /// one seed of each architecture (linear encoder).
 fn figures(run: &mut Run) -> Result<String, String> {
@@ -146,12 +114,7 @@ fn figures(run: &mut Run) -> Result<String, String> {
     ] {
         m::trajectory_figure(run, file, metric, &curves, &tail)?;
     }
-    let endings: Vec<String> = archs
-        .iter()
-        .zip(&results)
-        .map(|(a, r)| format!("{}: {:?}", a.name(), m::ending(&r.last().health)))
-        .collect();
-    Ok(format!("plotted seed ends: {}", endings.join("; ")))
+    Ok(m::plotted_ends(&curves))
 }
 
 pub fn run(c: &mut ClaimRun) {
@@ -295,7 +258,7 @@ pub fn run(c: &mut ClaimRun) {
     )
     .check(
         "directional derivatives against Richardson finite differences",
-        |run, f| gradients(run, f, &GRAD_ARCHS),
+        |run, f| m::check_gradients(run, f, &GRAD_ARCHS),
     )
     .mutant(
         "stop_gradient_ignored",
