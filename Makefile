@@ -3,7 +3,7 @@
 
 CARGO ?= cargo
 
-.PHONY: deps verify test fuzz derive bench compare fmt
+.PHONY: deps verify test python-test fuzz derive bench compare fmt
 
 deps:
 	@if ! command -v m4 >/dev/null 2>&1; then \
@@ -21,15 +21,30 @@ deps:
 verify: deps
 	$(CARGO) run --release --quiet -p sslproof-cli -- verify
 
-## The whole test suite: first the loss crate alone (it must build and pass without symbolica: a
-## path from it to symbolica fails the first line), then every other crate in the default build (symbolic
-## checks on), which also leaves the default `sslproof` binary in target/release/.
+## The whole test suite: first the loss crate alone (it and the Python extension must build without
+## symbolica: a path from either to symbolica fails the first line), then every other crate in the default build (symbolic
+## checks on), which also leaves the default `sslproof` binary in target/release/; then the Python
+## package (python-test).
 test: deps
-	@out=$$($(CARGO) tree -p sslproof-losses -e normal,build,dev -i symbolica 2>&1); \
-	case "$$out" in *"did not match any packages"*) ;; \
-	  *) echo "error: sslproof-losses must build without symbolica, but it reaches it:" >&2; echo "$$out" >&2; exit 1;; esac
+	@for p in sslproof-losses sslproof-python; do \
+	  out=$$($(CARGO) tree -p $$p -e normal,build,dev -i symbolica 2>&1); \
+	  case "$$out" in *"did not match any packages"*) ;; \
+	    *) echo "error: $$p must build without symbolica, but it reaches it:" >&2; echo "$$out" >&2; exit 1;; esac; \
+	done
 	$(CARGO) test --release -p sslproof-losses
-	$(CARGO) test --release --workspace --exclude sslproof-losses
+	$(CARGO) test --release --workspace --exclude sslproof-losses --exclude sslproof-python
+	$(MAKE) --no-print-directory python-test
+
+## The Python package: `pip install ./python` into a virtual environment under target/ (numpy,
+## pytest and, for the build, maturin from PyPI), then pytest on python/tests. The torch and JAX
+## tests skip, with the reason, where those frameworks are not installed in that environment; the
+## CLI comparison uses the binary `make test` just built.
+PYENV ?= target/pyenv
+python-test: deps
+	@test -x $(PYENV)/bin/python || python3 -m venv $(PYENV)
+	$(PYENV)/bin/pip install --quiet --disable-pip-version-check numpy pytest
+	$(PYENV)/bin/pip install --quiet --disable-pip-version-check ./python
+	SSLPROOF=$(CURDIR)/target/release/sslproof $(PYENV)/bin/python -m pytest -q python/tests
 
 ## The bounded-time fuzzer of what `check` reads (.npy, .npz, the check pipeline); fails on a
 ## panic and saves the input under fuzz/crashes/. FUZZ_SECONDS=60 by default.

@@ -394,6 +394,28 @@ fn finite_reference(
     Ok(())
 }
 
+/// Refuses, before anything is allocated, a check of `inputs` whose working set
+/// ([`LossSpec::working_set`], with the MPFR reference where [`Options::hp_max_work`] affords it)
+/// exceeds [`Options::max_memory`].
+pub fn fits(spec: &LossSpec, inputs: &[DMatrix<f64>], opts: &Options) -> Result<(), SpecError> {
+    let (b, d) = inputs.first().map_or((0, 0), |m| m.shape());
+    let hp = (spec.hp_work(b, d, inputs.len()) <= opts.hp_max_work).then_some(opts.hp_bits);
+    let need = spec.working_set(b, d, inputs.len(), hp);
+    if need.is_none_or(|n| n > opts.max_memory) {
+        return Err(SpecError::TooLarge {
+            what: format!(
+                "checking {} ({}) at B = {b}, d = {d} with {} inputs",
+                spec.loss.name(),
+                spec.variant.name,
+                inputs.len()
+            ),
+            needed: crate::npy::Bytes(need.unwrap_or(u128::MAX)),
+            budget: crate::npy::Bytes(opts.max_memory),
+        });
+    }
+    Ok(())
+}
+
 /// Checks the user's numbers. Errors only for bad input (count, shape, NaN in the inputs, an
 /// unusable batch); a NaN in the user's *results* is a disagreement, not an error.
 pub fn check(
@@ -425,21 +447,7 @@ pub fn check(
             }
         }
     }
-    let (b, d) = inputs[0].shape();
-    let hp = (spec.hp_work(b, d, inputs.len()) <= opts.hp_max_work).then_some(opts.hp_bits);
-    let need = spec.working_set(b, d, inputs.len(), hp);
-    if need.is_none_or(|n| n > opts.max_memory) {
-        return Err(SpecError::TooLarge {
-            what: format!(
-                "checking {} ({}) at B = {b}, d = {d} with {} inputs",
-                spec.loss.name(),
-                spec.variant.name,
-                inputs.len()
-            ),
-            needed: crate::npy::Bytes(need.unwrap_or(u128::MAX)),
-            budget: crate::npy::Bytes(opts.max_memory),
-        });
-    }
+    fits(spec, inputs, opts)?;
     let r = reference(spec, inputs, opts)?;
     let tol = rounding::tolerance(&r.scale, &r.out64, opts.precision);
     // The comparison allows the user's error, the reference's, and the last f64 rounding.

@@ -67,8 +67,20 @@ fn f32_round(x: f64) -> f64 {
 /// alignment, uniformity); for CorInfoMax's running variant, a previous mean and an SPD previous
 /// covariance.
 pub fn inputs(spec: &LossSpec, case: &Case, seed: u64) -> Vec<DMatrix<f64>> {
+    inputs_of(spec, case.b, case.d, seed, None)
+}
+
+/// The inputs of [`inputs`] at any `B × d`, with `views` views instead of the loss's golden
+/// number where the variant takes any number of views (`None`: the golden number). The draws are
+/// in the same order, so the first views are those of the golden case with the same seed.
+pub fn inputs_of(
+    spec: &LossSpec,
+    b: usize,
+    d: usize,
+    seed: u64,
+    views: Option<usize>,
+) -> Vec<DMatrix<f64>> {
     let mut s = Sampler::new(seed, 53);
-    let (b, d) = (case.b, case.d);
     let mut gauss = |r: usize, c: usize| {
         let mut m = DMatrix::zeros(r, c);
         for i in 0..r {
@@ -100,7 +112,10 @@ pub fn inputs(spec: &LossSpec, case: &Case, seed: u64) -> Vec<DMatrix<f64>> {
         }
         m.map(f32_round)
     };
-    let views = spec.loss.golden_views(spec.variant);
+    let views = match views {
+        Some(n) if spec.loss.variable_views(spec.variant) => n.max(2),
+        _ => spec.loss.golden_views(spec.variant),
+    };
     let mut out: Vec<DMatrix<f64>> = (0..views).map(|_| finish(view(0.5))).collect();
     out.extend(spec.loss.golden_state(spec.variant, d, &mut gauss));
     debug_assert_eq!(spec.input_names(out.len()).len(), out.len());
