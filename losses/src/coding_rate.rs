@@ -270,6 +270,30 @@ fn feature_form_rss(z: &DMatrix<f64>, ab_inv: &DMatrix<f64>, c: f64) -> (f64, f6
             2f64.powf(0.25) * q + z.column(k).norm()
         })
         .collect();
+    feature_form(z, &r, ab_inv, c, Mode::Rss)
+}
+
+/// Accumulation magnitudes (Abs twins, per `√n·u`) of the feature form, propagated as
+/// root-sum-squares: the entries of `ZᵀZ` are separate sums whose rounding errors the model takes
+/// as independent, each bounded by its absolute-value twin `(|Z|ᵀ|Z|)_kl ≤ ‖z_:k‖‖z_:l‖`
+/// (Cauchy–Schwarz), so `feature_form` applies with `r_k = ‖z_:k‖₂`; the final product
+/// `Z·A_f⁻¹` errs by at most `‖z_i:‖·‖A_f⁻¹e_j‖ ≤ ‖z_i:‖` per entry (`‖A_f⁻¹‖ ≤ 1`).
+fn feature_form_abs(z: &DMatrix<f64>, ab_inv: &DMatrix<f64>, c: f64) -> (f64, f64) {
+    let r: Vec<f64> = (0..z.ncols()).map(|k| z.column(k).norm()).collect();
+    feature_form(z, &r, ab_inv, c, Mode::Abs)
+}
+
+/// The feature-form magnitudes for a perturbation of `A_f` bounded by `r_k r_l` in entry
+/// `(k, l)` (see [`feature_form_rss`]); `final_product` says how the rounding of `Z·A_f⁻¹`
+/// itself is bounded (its RSS twin, or its absolute-value twin).
+fn feature_form(
+    z: &DMatrix<f64>,
+    r: &[f64],
+    ab_inv: &DMatrix<f64>,
+    c: f64,
+    final_product: Mode,
+) -> (f64, f64) {
+    let d = z.ncols();
     let mut y = z.clone(); // Y = Z R
     for (k, rk) in r.iter().enumerate() {
         y.column_mut(k).scale_mut(*rk);
@@ -303,14 +327,21 @@ fn feature_form_rss(z: &DMatrix<f64>, ab_inv: &DMatrix<f64>, c: f64) -> (f64, f6
     let row = (0..wr.nrows())
         .map(|i| wr.row(i).norm())
         .fold(0f64, f64::max);
-    // Plus the rounding of the final product Z·A_f⁻¹ itself: |Z A_f⁻¹| = |W| and
-    // √2·max_k|z_ik|·‖A_f⁻¹e_j‖ ≤ √2·max|z|·(‖R A_f⁻¹ e_j‖/min r).
-    let rmin = r
-        .iter()
-        .copied()
-        .fold(f64::INFINITY, f64::min)
-        .max(f64::MIN_POSITIVE);
-    let grad = c * c * row * col + c * (w.amax() + 2f64.sqrt() * z.amax() * col / rmin);
+    let last = match final_product {
+        // The rounding of the final product Z·A_f⁻¹ itself: |Z A_f⁻¹| = |W| and
+        // √2·max_k|z_ik|·‖A_f⁻¹e_j‖ ≤ √2·max|z|·(‖R A_f⁻¹ e_j‖/min r).
+        Mode::Rss => {
+            let rmin = r
+                .iter()
+                .copied()
+                .fold(f64::INFINITY, f64::min)
+                .max(f64::MIN_POSITIVE);
+            w.amax() + 2f64.sqrt() * z.amax() * col / rmin
+        }
+        // Its accumulation: (|Z||A_f⁻¹|)_ij ≤ ‖z_i:‖·‖A_f⁻¹e_j‖ ≤ ‖z_i:‖.
+        Mode::Abs => (0..z.nrows()).map(|i| z.row(i).norm()).fold(0f64, f64::max),
+    };
+    let grad = c * c * row * col + c * last;
     (value, grad)
 }
 
@@ -403,13 +434,32 @@ impl Loss for CodingRate {
                 .cholesky()
                 .map(|ch| ch.inverse())
                 .unwrap_or_else(|| DMatrix::from_element(a.nrows(), a.nrows(), f64::INFINITY));
-            let mut value = 0.5 * contract(&ainv, &a_t, mode);
-            // δ(A⁻¹) = −A⁻¹ δA A⁻¹.
-            let e = prop(&prop(&ainv, &a_t, mode), &ainv, mode);
-            let mut g = ((prop(&zz, &e, mode) + twin(&zz, &ainv, mode)) * c).amax();
-            if d > b && !abs_mode {
+            let (mut value, mut g) = if abs_mode {
+                // Accumulation: entry (k, l) of A is its own sum, erring by at most its
+                // absolute-value twin (per √n·u), and the model takes the rounding errors of
+                // different sums as independent and mean zero (Higham & Mary): they reach
+                // δ(½ log det) = ½ Σ (A⁻¹)_kl δA_kl and δ(cZA⁻¹) = −c Σ (ZA⁻¹)_ik δA_kl (A⁻¹)_lj as
+                // root-sum-squares. (Summed as absolute values they gave a worst case 10⁴–10⁵×
+                // the real float32 error at 512 × 2048: docs/validation/power.md.)
+                let w = &zz * &ainv;
+                let v = 0.5 * contract(&ainv, &a_t, Mode::Rss);
+                let e = prop(&prop(&w, &a_t, Mode::Rss), &ainv, Mode::Rss);
+                (v, ((e + twin(&zz, &ainv, Mode::Abs)) * c).amax())
+            } else {
+                // δ(A⁻¹) = −A⁻¹ δA A⁻¹.
+                let e = prop(&prop(&ainv, &a_t, mode), &ainv, mode);
+                (
+                    0.5 * contract(&ainv, &a_t, mode),
+                    ((prop(&zz, &e, mode) + twin(&zz, &ainv, mode)) * c).amax(),
+                )
+            };
+            if d > b {
                 // The official codes use the d × d feature form: bound it too.
-                let (fv, fg) = feature_form_rss(z, &ainv, c);
+                let (fv, fg) = if abs_mode {
+                    feature_form_abs(z, &ainv, c)
+                } else {
+                    feature_form_rss(z, &ainv, c)
+                };
                 value = value.max(fv);
                 g = g.max(fg);
             }

@@ -765,3 +765,44 @@ fn a_one_percent_uniformity_gradient_error_is_rejected_in_float32() {
     let rep = checker::check(&spec, &xs, &wrong, &opts32()).unwrap();
     assert_eq!(rep.outcome, Conclusion::Disagrees, "{}", rep.render());
 }
+
+/// Regressions (issue 13): the coding rate (MCR²) in float32 accepted, at 512×2048, a gradient
+/// 20 % too large with a correct value, and at 256×128 one gradient entry off by 10⁻³ (relative):
+/// its accumulation bound summed the entries of A⁻¹δA A⁻¹ as absolute values (10⁴–10⁵× the real
+/// error). Propagated as root-sum-squares of independent roundings, both are rejected, and the
+/// correct float32 numbers are still accepted.
+#[test]
+fn coding_rate_gradient_errors_are_rejected_in_float32() {
+    let spec = LossSpec::named("coding-rate", None, &[]).unwrap();
+    for (b, d, what) in [(256, 128, "one entry"), (512, 2048, "whole gradient")] {
+        let case = golden::Case {
+            name: "regression",
+            b,
+            d,
+            large: false,
+        };
+        let xs = golden::inputs(&spec, &case, 20261202);
+        let correct = f32_user(&spec, None, &xs);
+        let rep = checker::check(&spec, &xs, &correct, &opts32()).unwrap();
+        assert_eq!(rep.outcome, Conclusion::Agrees, "{}", rep.render());
+        let mut wrong = correct.clone();
+        let g = &mut wrong.grads.as_mut().unwrap()[0];
+        if what == "one entry" {
+            // The median-magnitude entry, changed by 10⁻³ of itself.
+            let mut mags: Vec<(f64, usize)> =
+                g.iter().enumerate().map(|(k, x)| (x.abs(), k)).collect();
+            mags.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let k = mags[mags.len() / 2].1;
+            g[k] *= 1.0 + 1e-3;
+        } else {
+            *g *= 1.2;
+        }
+        let rep = checker::check(&spec, &xs, &wrong, &opts32()).unwrap();
+        assert_eq!(
+            rep.outcome,
+            Conclusion::Disagrees,
+            "{b}×{d} {what}: {}",
+            rep.render()
+        );
+    }
+}
