@@ -806,3 +806,27 @@ fn coding_rate_gradient_errors_are_rejected_in_float32() {
         );
     }
 }
+
+/// The issue-13 case "NT-Xent solo-learn, 3 views: gradient × 1.02 accepted", held: at 256×128
+/// with three views in float32, the correct numbers agree and every gradient × 1.02 (or the
+/// first view's alone) is rejected. (Rejected already before this test was written, with these
+/// seeded inputs; the issue's own inputs are not in the repository.)
+#[test]
+fn nt_xent_with_three_views_rejects_a_two_percent_gradient_error_in_float32() {
+    let spec = LossSpec::named("nt-xent", Some("solo-learn"), &[]).unwrap();
+    let xs = golden::inputs_of(&spec, 256, 128, 20261202, Some(3));
+    assert_eq!(xs.len(), 3);
+    let correct = f32_user(&spec, None, &xs);
+    let rep = checker::check(&spec, &xs, &correct, &opts32()).unwrap();
+    assert_eq!(rep.outcome, Conclusion::Agrees, "{}", rep.render());
+    for first_only in [false, true] {
+        let mut wrong = correct.clone();
+        for (k, g) in wrong.grads.as_mut().unwrap().iter_mut().enumerate() {
+            if k == 0 || !first_only {
+                *g *= 1.02;
+            }
+        }
+        let rep = checker::check(&spec, &xs, &wrong, &opts32()).unwrap();
+        assert_eq!(rep.outcome, Conclusion::Disagrees, "{}", rep.render());
+    }
+}
