@@ -110,8 +110,22 @@ fn to_matrix<T: numpy::Element + Copy>(
     if a.is_c_contiguous()
         && let Ok(s) = a.as_slice()
     {
-        // C order: row i is s[i·c .. (i+1)·c].
-        DMatrix::from_fn(r, c, |i, j| widen(s[i * c + j]))
+        // C order (row i is s[i·c .. (i+1)·c]) into column-major storage: copied in 64 × 64
+        // blocks, so that reads and writes both stay in cache (element by element, the strided
+        // writes made the copy of a 512 × 8192 array 5 % of a whole NT-Xent check).
+        const BLK: usize = 64;
+        let mut m = DMatrix::zeros(r, c);
+        for jb in (0..c).step_by(BLK) {
+            for ib in (0..r).step_by(BLK) {
+                for i in ib..(ib + BLK).min(r) {
+                    let row = &s[i * c..(i + 1) * c];
+                    for j in jb..(jb + BLK).min(c) {
+                        m[(i, j)] = widen(row[j]);
+                    }
+                }
+            }
+        }
+        m
     } else if a.is_fortran_contiguous() {
         // Fortran order is nalgebra's own (column-major) layout.
         let t = v.t();
