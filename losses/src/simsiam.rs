@@ -15,7 +15,7 @@ use crate::batch::{BatchError, LossAndGrad, check_views, dot, row, through_norma
 use crate::float::{Out, Real, k, require_views};
 use crate::loss::{Loss, Mistake, Variant, float_evaluations};
 use crate::registry::LossSpec;
-use crate::rounding::{Magnitudes, Mode, row_norms};
+use crate::rounding::{Magnitudes, Mode, maxf, row_norms};
 
 // ---------------------------------------------------------------------------------------------
 // MPFR
@@ -228,13 +228,36 @@ impl Loss for SimSiam {
                 ..Magnitudes::default()
             };
         }
-        let (b, _d) = inputs[0].shape();
+        let (b, d) = inputs[0].shape();
         let (value, grads) = {
             let row_min = |z: &DMatrix<f64>| row_norms(z).into_iter().fold(f64::INFINITY, f64::min);
             let value = 2.0 + out.value.abs();
+            // The gradient of −cos(p, z)/(2B) in p is −(ẑ − c·p̂)/(2B‖p‖), entry by entry. Its
+            // sums are the norms and p·z (length d): c errs by at most 2√d·u (Cauchy–Schwarz:
+            // Σ|p_k z_k| ≤ ‖p‖‖z‖, and each norm by √d·u/2 relative), the norms by √d·u/2
+            // relative; the rest is a few elementwise roundings (3u ≤ 3/√n per √n·u). So entry
+            // (i, j) errs by at most (2|ẑ_ij| + 4|p̂_ij| + 3/√n)/(2B‖p_i‖) per √n·u — against
+            // 8/(2B·min‖p‖) before, which charged every entry with the largest possible one
+            // (≈ 700× the real float32 error at 512×2048: docs/validation/power.md).
+            let sharp = |p: &DMatrix<f64>, z: &DMatrix<f64>| {
+                let n = (b.max(d) as f64).sqrt();
+                maxf((0..b).map(|i| {
+                    let (np, nz) = (p.row(i).norm(), z.row(i).norm());
+                    let mp = p.row(i).amax() / np;
+                    let mz = z.row(i).amax() / nz;
+                    (2.0 * mz + 4.0 * mp + 3.0 / n) / np
+                })) / (2.0 * b as f64)
+            };
+            // p1 meets z2, p2 meets z1; z1 and z2 have no gradient (stop-gradient): their
+            // tolerance stays the coarse one, which a missing stop-gradient far exceeds.
             let grads = inputs
                 .iter()
-                .map(|z| 4.0 / (b as f64 * row_min(z)))
+                .enumerate()
+                .map(|(k, z)| match k {
+                    0 => sharp(&inputs[0], &inputs[3]),
+                    1 => sharp(&inputs[1], &inputs[2]),
+                    _ => 4.0 / (b as f64 * row_min(z)),
+                })
                 .collect();
             (value, grads)
         };
