@@ -510,12 +510,12 @@ def check(
     """
     if precision is not None and precision not in PRECISIONS:
         raise ConfigError(f"unknown precision {precision!r}; known: {', '.join(PRECISIONS)}")
-    if isinstance(inputs, Mapping):
-        n = len(inputs)
-    else:
-        inputs = _ordered(inputs, _input_names(loss, variant, 2)[0], "input", loss)
-        n = len(inputs)
-    names, gnames, _ = _input_names(loss, variant, n)
+    if not isinstance(inputs, Mapping) and (isinstance(inputs, np.ndarray) or hasattr(inputs, "shape")):
+        raise InputError(
+            f"the inputs must be a list (or dict) of 2-D arrays, one per input of {loss}, not one "
+            f"array of shape {tuple(inputs.shape)}"
+        )
+    names, gnames, _ = _input_names(loss, variant, len(inputs))
     xs_raw = _ordered(inputs, names, "input", loss)
     implied = set()
     xs = []
