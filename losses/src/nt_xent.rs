@@ -16,7 +16,7 @@ use crate::float::{Out, Real, k, require_batch};
 use crate::kernels::gram_nt;
 use crate::loss::{Loss, Mistake, Range, Variant, float_evaluations, param};
 use crate::registry::LossSpec;
-use crate::rounding::{Magnitudes, Mode, row_norms};
+use crate::rounding::{Magnitudes, Mode, maxf, row_norms};
 
 // ---------------------------------------------------------------------------------------------
 // MPFR
@@ -357,7 +357,6 @@ impl Loss for NtXent {
         mode: Mode,
     ) -> Magnitudes {
         let (b, d) = inputs[0].shape();
-        let _ = mode;
         let (value, grads) = {
             let tau = spec.p("tau");
             let nv = inputs.len();
@@ -376,16 +375,56 @@ impl Loss for NtXent {
             // relatively by the logit error, so the gradient by (1 + 2/τ) of its abs twin;
             // (|G| + |G|ᵀ)|U| ≤ (4/N)·max|u| entrywise (each row of |G| sums to at most 2/N).
             let value = 2.0 / tau + out.value.abs() + 1.0 / tau;
-            let g_abs = u.amax() * 4.0 / (rows as f64 * tau);
-            let grads = (0..nv)
-                .map(|v| {
-                    let nmin = norms[v * b..(v + 1) * b]
-                        .iter()
-                        .copied()
-                        .fold(f64::INFINITY, f64::min);
-                    g_abs * (1.0 + 2.0 / tau) * 2.0 / nmin
-                })
-                .collect();
+            let nmin = |v: usize| {
+                norms[v * b..(v + 1) * b]
+                    .iter()
+                    .copied()
+                    .fold(f64::INFINITY, f64::min)
+            };
+            let grads = if mode == Mode::Abs {
+                let g_abs = u.amax() * 4.0 / (rows as f64 * tau);
+                (0..nv)
+                    .map(|v| g_abs * (1.0 + 2.0 / tau) * 2.0 / nmin(v))
+                    .collect()
+            } else {
+                // Operand rounding (TF32, bfloat16: each entry of Û rounded once, independently),
+                // as root-sum-squares. A logit s_kj = û_k·û_j/τ errs by at most
+                // √2·√(Σ_l û_kl² û_jl²)/τ ≤ √2·m/τ, m = max|û| (unit rows). The softmax weight of
+                // row k moves by δG_kj = p_kj(δs_kj − Σ_i p_ki δs_ki)/N, independently over j, and
+                // reaches (G + Gᵀ)Û/τ as √(Σ_j p_kj²)·2√2·m²/(Nτ²) per row and direction (twice:
+                // G and Gᵀ); the product (G + Gᵀ)Û itself, as √2·m·‖(G + Gᵀ)_k‖₂/τ ≤ √2·m·(4/N)/τ
+                // plus its output's rounding |∇|. The normalisation's backward pass at most
+                // doubles it and divides by ‖z‖. (The absolute-value form above, used for bf16
+                // too until 2026-12-02, sat 140–290× above torch's bf16 error and called every
+                // NT-Xent bf16 case untrustworthy.)
+                let m = u.amax();
+                let n = rows as f64;
+                let s = &u * u.transpose() / tau;
+                let mut p_rss = 0f64;
+                for k in 0..rows {
+                    let mut mx = f64::NEG_INFINITY;
+                    for j in 0..rows {
+                        if j != k {
+                            mx = mx.max(s[(k, j)]);
+                        }
+                    }
+                    let (mut z, mut z2) = (0f64, 0f64);
+                    for j in 0..rows {
+                        if j != k {
+                            let e = (s[(k, j)] - mx).exp();
+                            z += e;
+                            z2 += e * e;
+                        }
+                    }
+                    p_rss = p_rss.max(z2.sqrt() / z);
+                }
+                let soft = 2.0 * p_rss * 2.0 * 2f64.sqrt() * m * m / (n * tau * tau);
+                let prod = 2f64.sqrt() * m * 4.0 / (n * tau);
+                let gmax = maxf(out.grads.iter().map(|g| g.amax()));
+                (0..nv)
+                    .map(|v| (soft + prod) * 2.0 / nmin(v) + gmax)
+                    .collect()
+            };
             (value, grads)
         };
         Magnitudes {
