@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-import sslproof
 from sslproof.testing import assert_loss
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "python"
