@@ -399,15 +399,27 @@ fn finite_reference(
 /// exceeds [`Options::max_memory`].
 pub fn fits(spec: &LossSpec, inputs: &[DMatrix<f64>], opts: &Options) -> Result<(), SpecError> {
     let (b, d) = inputs.first().map_or((0, 0), |m| m.shape());
-    let hp = (spec.hp_work(b, d, inputs.len()) <= opts.hp_max_work).then_some(opts.hp_bits);
-    let need = spec.working_set(b, d, inputs.len(), hp);
+    fits_shape(spec, b, d, inputs.len(), opts)
+}
+
+/// [`fits`] from the shape alone (`n_inputs` inputs, the first `B × d`): callers that must copy
+/// the inputs first (the Python extension) refuse a job before the copy.
+pub fn fits_shape(
+    spec: &LossSpec,
+    b: usize,
+    d: usize,
+    n_inputs: usize,
+    opts: &Options,
+) -> Result<(), SpecError> {
+    let hp = (spec.hp_work(b, d, n_inputs) <= opts.hp_max_work).then_some(opts.hp_bits);
+    let need = spec.working_set(b, d, n_inputs, hp);
     if need.is_none_or(|n| n > opts.max_memory) {
         return Err(SpecError::TooLarge {
             what: format!(
                 "checking {} ({}) at B = {b}, d = {d} with {} inputs",
                 spec.loss.name(),
                 spec.variant.name,
-                inputs.len()
+                n_inputs
             ),
             needed: crate::npy::Bytes(need.unwrap_or(u128::MAX)),
             budget: crate::npy::Bytes(opts.max_memory),

@@ -164,6 +164,24 @@ fn matrices(
     Ok((out, any_f32))
 }
 
+/// The job's memory, decided from the arrays' shapes before any is copied: a list whose first
+/// entry has no 2-D shape is left to [`matrices`] to refuse by name.
+fn fits_before_copy(
+    py: Python<'_>,
+    spec: &LossSpec,
+    arrays: &Bound<'_, PyList>,
+    opts: &Options,
+) -> PyResult<()> {
+    let shape = arrays
+        .get_item(0)
+        .and_then(|a| a.getattr("shape"))
+        .and_then(|s| s.extract::<(usize, usize)>());
+    if let Ok((b, d)) = shape {
+        checker::fits_shape(spec, b, d, arrays.len(), opts).map_err(|e| spec_error(py, e))?;
+    }
+    Ok(())
+}
+
 fn to_numpy<'py>(py: Python<'py>, m: &DMatrix<f64>) -> Bound<'py, PyArray2<f64>> {
     Array2::from_shape_fn(m.shape(), |(i, j)| m[(i, j)]).into_pyarray(py)
 }
@@ -248,10 +266,10 @@ fn reference<'py>(
     max_memory: u128,
 ) -> PyResult<Bound<'py, PyDict>> {
     let spec = spec(py, loss, variant, params)?;
+    let opts = options(Precision::F64, prec_bits, max_memory);
+    fits_before_copy(py, &spec, inputs, &opts)?;
     let (xs, _) = matrices(py, &spec, inputs, "")?;
     spec.validate_inputs(&xs).map_err(|e| spec_error(py, e))?;
-    let opts = options(Precision::F64, prec_bits, max_memory);
-    checker::fits(&spec, &xs, &opts).map_err(|e| spec_error(py, e))?;
     let (r, secs) = py.detach(|| {
         let t = Instant::now();
         let r = checker::reference(&spec, &xs, &opts);
@@ -322,6 +340,13 @@ fn check<'py>(
             format!("the loss value is {value}; a finite value is needed to compare"),
         ));
     }
+    // The precision does not enter the working set: any will do for deciding it.
+    fits_before_copy(
+        py,
+        &spec,
+        inputs,
+        &options(Precision::F64, prec_bits, max_memory),
+    )?;
     let (xs, mut any_f32) = matrices(py, &spec, inputs, "")?;
     let gs = match grads {
         None => None,

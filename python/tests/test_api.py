@@ -307,3 +307,13 @@ def test_the_interpreter_is_released_while_rust_computes():
     assert all(sec > 0.1 for _, _, sec in windows), f"the checks were too quick to tell: {windows}"
     inside = sum(1 for x in stamps for lo, hi, _ in windows if lo < x < hi)
     assert inside > 100, f"{inside} of {len(stamps)} main-thread time stamps fell inside the checks"
+
+
+def test_a_job_over_the_budget_is_refused_before_anything_is_copied():
+    """A 10⁵ × 10⁵ float32 view that takes no memory (broadcast): copied into the checker's float64
+    matrices it would need 80 GB per input. The job is refused from the shapes, before the copy."""
+    big = np.broadcast_to(np.float32(1.0), (100_000, 100_000))
+    with pytest.raises(TooLargeError, match="B = 100000, d = 100000"):
+        sslproof.check("vicreg", [big, big], 1.0)
+    with pytest.raises(TooLargeError, match="B = 100000, d = 100000"):
+        sslproof.reference("vicreg", big, big)
