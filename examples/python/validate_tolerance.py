@@ -17,6 +17,11 @@ import time
 import numpy as np
 import torch
 
+try:  # the checker itself, entry by entry (pip install ./python)
+    import sslproof
+except ImportError:
+    sslproof = None
+
 from golden import ROOT, cases, evaluate, load
 from sslproof_losses import IMPLEMENTATIONS
 
@@ -85,6 +90,14 @@ def main():
                     rel = max(rel, e / max(float(np.abs(ref_g[n]).max()), 1e-300))
                 row["grad_ratio"], row["grad_rel_error"] = gr, rel
                 row["finite"] = bool(np.isfinite(float(value))) and all(bool(torch.isfinite(g).all()) for g in grads.values())
+                if sslproof is not None and row["finite"]:
+                    # What `check` concludes, each entry against its own tolerance.
+                    rep = sslproof.check(loss, load(case, "inputs"), float(value),
+                                         {n: g.double().cpu().numpy() for n, g in grads.items()},
+                                         precision=prec, variant=case["variant"], **case["params"])
+                    row["check_trustworthy"] = rep.trustworthy
+                    row["entry_ratio"] = max((g.max_ratio for g in rep.grads), default=0.0)
+                    row["check_value_ratio"] = rep.value_error / rep.tolerance
             except Exception as e:  # e.g. a log-determinant not implemented for bfloat16
                 row["error"] = f"{type(e).__name__}: {str(e).splitlines()[0][:120]}"
             rows.append(row)
@@ -98,7 +111,8 @@ def main():
     dev = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
     print(f"torch {torch.__version__}, numpy {np.__version__}, {dev}; {len(todo)} golden cases, {time.time() - t0:.1f} s")
     print(f"{'setting':<12}{'trusted':>8}{'max value':>11}{'max grad':>10}{'median v':>10}{'median g':>10}"
-          f"{'untrusted':>10}{'their median rel. grad error':>30}{'failed':>8}")
+          f"{'untrusted':>10}{'their median rel. grad error':>30}{'failed':>8}"
+          + (f"{'check: trusted':>16}{'max entry':>11}{'median entry':>14}" if sslproof else ""))
     bad = 0
     for device in ("cpu", "numpy", "cuda"):
         for prec in ("f32", "tf32", "bf16"):
@@ -113,7 +127,17 @@ def main():
             medv = statistics.median([r["value_ratio"] for r in ok]) if ok else float("nan")
             medg = statistics.median([r.get("grad_ratio", 0) for r in ok]) if ok else float("nan")
             rel = statistics.median([r["grad_rel_error"] for r in un if "grad_rel_error" in r]) if un and device != "numpy" else float("nan")
-            print(f"{device + ' ' + prec:<12}{len(ok):>8}{mv:>11.3g}{mg:>10.3g}{medv:>10.2g}{medg:>10.2g}{len(un):>10}{rel:>30.3g}{len(err):>8}")
+            line = f"{device + ' ' + prec:<12}{len(ok):>8}{mv:>11.3g}{mg:>10.3g}{medv:>10.2g}{medg:>10.2g}{len(un):>10}{rel:>30.3g}{len(err):>8}"
+            ck = [r for r in sel if r.get("check_trustworthy")]
+            if sslproof is not None and device != "numpy":
+                me = max((r["entry_ratio"] for r in ck), default=float("nan"))
+                mede = statistics.median([r["entry_ratio"] for r in ck]) if ck else float("nan")
+                line += f"{len(ck):>16}{me:>11.3g}{mede:>14.2g}"
+            print(line)
+            for r in ck:
+                if r["entry_ratio"] > 1 or r["check_value_ratio"] > 1:
+                    bad += 1
+                    print(f"  CHECK REJECTS A CORRECT IMPLEMENTATION: {r}")
             for r in ok:
                 if r["value_ratio"] > 1 or r.get("grad_ratio", 0) > 1:
                     bad += 1

@@ -59,6 +59,21 @@ fn main() {
 }
 
 fn row(loss: &str, b: usize, d: usize, p: &power::PowerReport, secs: f64) -> String {
+    let status = format!(
+        "{}{}",
+        if p.untrustworthy {
+            "untrustworthy (exit 3)"
+        } else if p.correct_accepted {
+            "accepted"
+        } else {
+            "REJECTED"
+        },
+        if p.f32_failed.is_some() {
+            " (our float32 build fails here; f64 numbers used)"
+        } else {
+            ""
+        }
+    );
     let cell = |k: ErrorKind| {
         p.powers
             .iter()
@@ -69,13 +84,7 @@ fn row(loss: &str, b: usize, d: usize, p: &power::PowerReport, secs: f64) -> Str
     format!(
         "| {loss} | {b}×{d} | {} | {} | {} | {} | {} | {} | {:.1e} | {:.1e} |  <!-- {secs:.1} s -->",
         p.precision.as_str(),
-        if p.untrustworthy {
-            "untrustworthy (exit 3)"
-        } else if p.correct_accepted {
-            "accepted"
-        } else {
-            "REJECTED"
-        },
+        status,
         cell(ErrorKind::GradScale),
         cell(ErrorKind::LargestEntry),
         cell(ErrorKind::MedianEntry),

@@ -192,23 +192,37 @@ impl Loss for Align {
                 ..Magnitudes::default()
             };
         }
-        let (b, _d) = inputs[0].shape();
-        let (value, grads) = {
-            let alpha = spec.p("alpha");
-            let diff = &inputs[0] - &inputs[1];
-            let value = (alpha + 1.0) * out.value.abs();
-            let mut g: f64 = 0.0;
-            for i in 0..b {
-                let r = diff.row(i).norm();
-                if r > 0.0 {
-                    g = g.max(alpha * (alpha + 1.0) * r.powf(alpha - 1.0));
+        let (b, d) = inputs[0].shape();
+        let alpha = spec.p("alpha");
+        let diff = &inputs[0] - &inputs[1];
+        let value = (alpha + 1.0) * out.value.abs();
+        // Row i's gradient is ±α‖δ_i‖^{α−2}δ_i/B (δ = z1 − z2, each entry a correctly rounded
+        // difference): ‖δ_i‖ errs by ½ relative per √n·u, its power α − 1 or α − 2 by |α − 1|
+        // or |α − 2| times that (autograd through `norm(dim=1).pow(α)` divides by ‖δ_i‖ once
+        // more), and a few elementwise roundings add 4/√n. (α + 1)·|g_ij| covers these for
+        // every α ≥ 0, entry by entry (before: α(α + 1)·max_i‖δ_i‖^{α−1}/B for every entry).
+        // One rounding of each input entry, (|z1_ij| + |z2_ij|)/√n per √n·u, is allowed on top:
+        // an implementation that rounds its inputs to its precision first (inputs given in
+        // float64, computed in float32) moves a difference near zero by that much.
+        let n_sqrt = (b.max(d) as f64).sqrt();
+        let mut e = DMatrix::zeros(b, d);
+        for i in 0..b {
+            let r = diff.row(i).norm();
+            if r > 0.0 {
+                let k = alpha * r.powf(alpha - 2.0) / b as f64;
+                for j in 0..d {
+                    let input = (inputs[0][(i, j)].abs() + inputs[1][(i, j)].abs()) / n_sqrt;
+                    e[(i, j)] = k
+                        * (diff[(i, j)].abs() * (alpha + 1.0 + 4.0 / n_sqrt)
+                            + (alpha + 1.0) * input);
                 }
             }
-            (value, vec![g / b as f64; 2])
-        };
+        }
+        let grads = vec![e.amax(); 2];
         Magnitudes {
             value,
             grads,
+            entries: vec![Some(e.clone()), Some(e)],
             ..Magnitudes::default()
         }
     }

@@ -16,7 +16,7 @@ use crate::float::{Out, Real, centre, k};
 use crate::kernels::mul_tn;
 use crate::loss::{Loss, Mistake, Range, Variant, float_evaluations, param};
 use crate::registry::LossSpec;
-use crate::rounding::{Magnitudes, Mode, contract, maxf, prop, twin};
+use crate::rounding::{Magnitudes, Mode, contract, prop, twin};
 
 // ---------------------------------------------------------------------------------------------
 // MPFR
@@ -331,7 +331,7 @@ impl Loss for BarlowTwins {
         let abs_mode = mode == Mode::Abs;
         // The value rounds once more at the end (and once more in bfloat16 autocast).
         let top = out.value.abs();
-        let (value, grads) = {
+        let (value, grads, entries) = {
             let (lambda, bn_eps) = (spec.p("lambda"), spec.p("bn_eps"));
             let scale = spec.get("scale").unwrap_or(1.0);
             let bb = b as f64;
@@ -375,23 +375,64 @@ impl Loss for BarlowTwins {
                 }
             }
             value += scale * contract(&gmat, &dcm, mode);
-            let smin = |s: &[f64]| s.iter().copied().fold(f64::INFINITY, f64::min);
-            // Through BatchNorm's backward pass, (g − ḡ − x̃·mean(g x̃))/s: at most 3|g|/s, and
-            // x̃ itself carries the centring's relative error ρ.
-            let g1 = ((prop(&x2, &gc.transpose(), mode) + twin(&x2, &gmat.transpose(), mode)) / bb)
-                .amax()
-                * 3.0
-                * (1.0 + maxf(r1.iter().copied()))
-                / smin(&s1);
-            let g2 = ((prop(&x1, &gc, mode) + twin(&x1, &gmat, mode)) / bb).amax()
-                * 3.0
-                * (1.0 + maxf(r2.iter().copied()))
-                / smin(&s2);
-            (value, vec![scale * g1, scale * g2])
+            // Through BatchNorm's backward pass, entry (i, j) of the gradient is
+            // (g_ij − ḡ_j − x̃_ij·mean_k(g_kj x̃_kj))/s_j with g = X_other·Gᵀ/B. Entry by entry
+            // (column j's own s_j and ρ_j, the entry's own error M_ij of g):
+            //   M_ij + mean_k M_kj + |x̃_ij|·mean_k(M_kj|x̃_kj|)      the error of g carried through,
+            //   mean_k|g_kj| + |x̃_ij|·mean_k|g_kj x̃_kj|              the two length-B means,
+            //   (|g_ij| + |ḡ_j| + |x̃_ij||mean(g x̃)_j|)(½ + 3/√n)     s_j's relative error (½ per
+            //                                                       √n·u) and a few elementwise
+            //                                                       roundings,
+            // all times (1 + ρ_j)/s_j (x̃ carries the centring's relative error). Before, one
+            // bound 3·max M·(1 + max ρ)/min s charged every entry with the worst column's.
+            let n_sqrt = (b.max(d) as f64).sqrt();
+            let bn_back =
+                |m: &DMatrix<f64>, g: &DMatrix<f64>, x: &DMatrix<f64>, s: &[f64], rho: &[f64]| {
+                    let mut e = DMatrix::zeros(b, d);
+                    for j in 0..d {
+                        let (mc, gc_, xc) = (m.column(j), g.column(j), x.column(j));
+                        let m_mean = mc.sum() / bb;
+                        let mx = mc
+                            .iter()
+                            .zip(xc.iter())
+                            .map(|(a, x)| a * x.abs())
+                            .sum::<f64>()
+                            / bb;
+                        let (ga, gxa, gm, gxm) = if abs_mode {
+                            let gx = gc_.component_mul(&xc);
+                            (
+                                gc_.abs().sum() / bb,
+                                gx.abs().sum() / bb,
+                                (gc_.sum() / bb).abs(),
+                                (gx.sum() / bb).abs(),
+                            )
+                        } else {
+                            (0.0, 0.0, 0.0, 0.0)
+                        };
+                        let k = (1.0 + rho[j]) / s[j];
+                        for i in 0..b {
+                            let xi = x[(i, j)].abs();
+                            let mut v = m[(i, j)] + m_mean + xi * mx;
+                            if abs_mode {
+                                v += ga
+                                    + xi * gxa
+                                    + (g[(i, j)].abs() + gm + xi * gxm) * (0.5 + 3.0 / n_sqrt);
+                            }
+                            e[(i, j)] = v * k * scale;
+                        }
+                    }
+                    e
+                };
+            let m1 = (prop(&x2, &gc.transpose(), mode) + twin(&x2, &gmat.transpose(), mode)) / bb;
+            let m2 = (prop(&x1, &gc, mode) + twin(&x1, &gmat, mode)) / bb;
+            let e1 = bn_back(&m1, &(&x2 * gmat.transpose() / bb), &x1, &s1, &r1);
+            let e2 = bn_back(&m2, &(&x1 * &gmat / bb), &x2, &s2, &r2);
+            (value, vec![e1.amax(), e2.amax()], vec![Some(e1), Some(e2)])
         };
         Magnitudes {
             value,
             grads,
+            entries,
             ..Magnitudes::default()
         }
     }

@@ -150,41 +150,73 @@ impl Component {
     }
 }
 
-/// The tolerance of one gradient's entries: `base` everywhere, plus `extra` in the listed columns.
+/// The tolerance of one gradient's entries: `base` everywhere, plus the entry's own tolerance
+/// where the loss bounds its gradient entry by entry (`entries`), plus `extra` in the listed
+/// columns.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GradTol {
     pub base: f64,
+    pub entries: Option<DMatrix<f64>>,
     pub cols: Vec<(usize, f64)>,
 }
 
 impl GradTol {
-    pub fn at(&self, col: usize) -> f64 {
+    pub fn at(&self, row: usize, col: usize) -> f64 {
+        self.base + self.entries.as_ref().map_or(0.0, |e| e[(row, col)]) + self.col_extra(col)
+    }
+    fn col_extra(&self, col: usize) -> f64 {
+        self.cols
+            .iter()
+            .filter(|(c, _)| *c == col)
+            .map(|(_, e)| *e)
+            .fold(0.0, f64::max)
+    }
+    /// The largest tolerance of an entry outside the widened columns.
+    pub fn largest(&self) -> f64 {
+        self.base + self.entries.as_ref().map_or(0.0, |e| e.amax())
+    }
+    /// The largest tolerance of an entry of column `col`.
+    fn column_largest(&self, col: usize) -> f64 {
         self.base
-            + self
-                .cols
-                .iter()
-                .filter(|(c, _)| *c == col)
-                .map(|(_, e)| *e)
-                .fold(0.0, f64::max)
+            + self.entries.as_ref().map_or(0.0, |e| e.column(col).amax())
+            + self.col_extra(col)
+    }
+    fn scaled(&self, k: f64) -> GradTol {
+        GradTol {
+            base: self.base * k,
+            entries: self.entries.as_ref().map(|e| e * k),
+            cols: self.cols.iter().map(|&(c, e)| (c, e * k)).collect(),
+        }
     }
     fn is_valid(&self) -> bool {
         let ok = |t: f64| t.is_finite() && t >= 0.0;
-        ok(self.base) && self.cols.iter().all(|(_, e)| ok(*e))
+        ok(self.base)
+            && self.cols.iter().all(|(_, e)| ok(*e))
+            && self
+                .entries
+                .as_ref()
+                .is_none_or(|e| e.iter().all(|&t| ok(t)))
     }
 }
 
-/// Every gradient's tolerance for the comparison: the model's (with its widened columns), the
-/// reference's own error bound, and the last f64 rounding of the reference.
+/// Every gradient's tolerance for the comparison: the model's (entry by entry where the loss
+/// bounds it so, with its widened columns), the reference's own error bound, and the last f64
+/// rounding of the reference.
 fn grad_tols(tol: &rounding::Tolerance, r: &Reference, ng: usize) -> Vec<GradTol> {
     (0..ng)
-        .map(|t| GradTol {
-            base: tol.grads[t] + r.error.grads[t] + 2.0 * f64::EPSILON * r.out.grads[t].amax(),
-            cols: tol
-                .widened
-                .iter()
-                .filter(|w| w.input == t)
-                .map(|w| (w.col, w.extra))
-                .collect(),
+        .map(|t| {
+            let entries = tol.entries.get(t).cloned().flatten();
+            let model = if entries.is_some() { 0.0 } else { tol.grads[t] };
+            GradTol {
+                base: model + r.error.grads[t] + 2.0 * f64::EPSILON * r.out.grads[t].amax(),
+                entries,
+                cols: tol
+                    .widened
+                    .iter()
+                    .filter(|w| w.input == t)
+                    .map(|w| (w.col, w.extra))
+                    .collect(),
+            }
         })
         .collect()
 }
@@ -218,9 +250,8 @@ pub fn error_over_tolerance(
         let tg = grad_tols(tol, r, gs.len());
         for (t, (g, rg)) in gs.iter().zip(&r.out.grads).enumerate() {
             for j in 0..g.ncols() {
-                let tj = tg[t].at(j);
                 for i in 0..g.nrows() {
-                    grad = grad.max((g[(i, j)] - rg[(i, j)]).abs() / tj);
+                    grad = grad.max((g[(i, j)] - rg[(i, j)]).abs() / tg[t].at(i, j));
                 }
             }
         }
@@ -233,12 +264,20 @@ pub fn error_over_tolerance(
 pub struct GradSummary {
     pub input: String,
     pub max_error: f64,
-    /// The tolerance of its entries (of those outside `widened`).
+    /// The tolerance of its entries (of those outside `widened`); where `per_entry`, the largest
+    /// of their tolerances.
     pub tolerance: f64,
-    /// Columns whose entries have a wider tolerance (VICReg's hinge), with that tolerance.
+    /// Whether each entry has a tolerance of its own (the loss bounds its gradient entry by
+    /// entry) rather than one for all.
+    pub per_entry: bool,
+    /// Columns whose entries have a wider tolerance (VICReg's hinge), with that tolerance (the
+    /// largest in the column).
     pub widened: Vec<(usize, f64)>,
-    /// The entry of the largest error.
+    /// The entry of the largest error, and its tolerance.
     pub worst: (usize, usize),
+    pub worst_tolerance: f64,
+    /// The largest `|error| / tolerance` over the entries (≤ 1 when every entry agrees).
+    pub max_ratio: f64,
     pub disagreeing: usize,
 }
 
@@ -311,9 +350,16 @@ fn compare(
             let mut s = GradSummary {
                 input: name.clone(),
                 max_error: 0.0,
-                tolerance: tol.base,
-                widened: tol.cols.iter().map(|&(c, _)| (c, tol.at(c))).collect(),
+                tolerance: tol.largest(),
+                per_entry: tol.entries.is_some(),
+                widened: tol
+                    .cols
+                    .iter()
+                    .map(|&(c, _)| (c, tol.column_largest(c)))
+                    .collect(),
                 worst: (0, 0),
+                worst_tolerance: tol.at(0, 0),
+                max_ratio: 0.0,
                 disagreeing: 0,
             };
             for i in 0..g.nrows() {
@@ -322,7 +368,7 @@ fn compare(
                         what: format!("gradient of {name} at ({i}, {j})"),
                         user: g[(i, j)],
                         reference: rg[(i, j)],
-                        tolerance: tol.at(j),
+                        tolerance: tol.at(i, j),
                     };
                     let e = c.error();
                     // Negated on purpose: a NaN error (a NaN entry) becomes the worst.
@@ -330,6 +376,12 @@ fn compare(
                     if !(e <= s.max_error) {
                         s.max_error = e;
                         s.worst = (i, j);
+                        s.worst_tolerance = c.tolerance;
+                    }
+                    let ratio = if e == 0.0 { 0.0 } else { e / c.tolerance };
+                    #[allow(clippy::neg_cmp_op_on_partial_ord)]
+                    if !(ratio <= s.max_ratio) {
+                        s.max_ratio = ratio;
                     }
                     if !c.ok() {
                         s.disagreeing += 1;
@@ -578,13 +630,7 @@ fn diagnose(
         let tg_c: Vec<GradTol> = tg
             .iter()
             .zip(out.grads.iter().zip(&r.out.grads))
-            .map(|(t, (gc, gr))| {
-                let k = ratio(gc.amax(), gr.amax());
-                GradTol {
-                    base: t.base * k,
-                    cols: t.cols.iter().map(|&(c, e)| (c, e * k)).collect(),
-                }
-            })
+            .map(|(t, (gc, gr))| t.scaled(ratio(gc.amax(), gr.amax())))
             .collect();
         // Indistinguishable from the reference at these inputs: says nothing.
         let (_, _, differs) = compare(names, out.value, Some(&out.grads), &r.out, tv_c, &tg_c);
@@ -667,19 +713,24 @@ impl CheckReport {
             if v.ok() { "ok" } else { "DISAGREES" }
         );
         for g in &self.grads {
-            let _ = writeln!(
-                s,
-                "grad {:<4} max |diff| {:.2e} at {:?}  tolerance {:.2e}  {}",
-                g.input,
-                g.max_error,
-                g.worst,
-                g.tolerance,
-                if g.disagreeing == 0 {
-                    "ok".to_string()
-                } else {
-                    format!("{} entries DISAGREE", g.disagreeing)
-                }
-            );
+            let verdict = if g.disagreeing == 0 {
+                "ok".to_string()
+            } else {
+                format!("{} entries DISAGREE", g.disagreeing)
+            };
+            if g.per_entry {
+                let _ = writeln!(
+                    s,
+                    "grad {:<4} max |diff| {:.2e} at {:?}  tolerance there {:.2e} (each entry its own, largest {:.2e})  {}",
+                    g.input, g.max_error, g.worst, g.worst_tolerance, g.tolerance, verdict
+                );
+            } else {
+                let _ = writeln!(
+                    s,
+                    "grad {:<4} max |diff| {:.2e} at {:?}  tolerance {:.2e}  {}",
+                    g.input, g.max_error, g.worst, g.tolerance, verdict
+                );
+            }
             for (col, t) in g.widened.iter().take(8) {
                 let _ = writeln!(
                     s,
@@ -759,6 +810,7 @@ mod tests {
         let names = vec!["z1".to_string(), "z2".to_string()];
         let t = |x: f64| GradTol {
             base: x,
+            entries: None,
             cols: Vec::new(),
         };
         let ok = Out {
@@ -788,10 +840,23 @@ mod tests {
         for bad in [f64::INFINITY, f64::NAN, -1.0, f64::NEG_INFINITY] {
             let widened = GradTol {
                 base: 1e-9,
+                entries: None,
                 cols: vec![(1, bad)],
             };
             assert_eq!(
                 what(finite_reference(&ok, 1e-9, &[t(1e-9), widened], &names)),
+                "the tolerance of the gradient of z2",
+                "{bad}"
+            );
+            let mut e = DMatrix::from_element(2, 2, 1e-9);
+            e[(0, 1)] = bad;
+            let per_entry = GradTol {
+                base: 1e-9,
+                entries: Some(e),
+                cols: Vec::new(),
+            };
+            assert_eq!(
+                what(finite_reference(&ok, 1e-9, &[t(1e-9), per_entry], &names)),
                 "the tolerance of the gradient of z2",
                 "{bad}"
             );

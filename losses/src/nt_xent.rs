@@ -16,7 +16,7 @@ use crate::float::{Out, Real, k, require_batch};
 use crate::kernels::gram_nt;
 use crate::loss::{Loss, Mistake, Range, Variant, float_evaluations, param};
 use crate::registry::LossSpec;
-use crate::rounding::{Magnitudes, Mode, maxf, row_norms};
+use crate::rounding::{Magnitudes, Mode, row_norms};
 
 // ---------------------------------------------------------------------------------------------
 // MPFR
@@ -375,17 +375,62 @@ impl Loss for NtXent {
             // relatively by the logit error, so the gradient by (1 + 2/τ) of its abs twin;
             // (|G| + |G|ᵀ)|U| ≤ (4/N)·max|u| entrywise (each row of |G| sums to at most 2/N).
             let value = 2.0 / tau + out.value.abs() + 1.0 / tau;
-            let nmin = |v: usize| {
-                norms[v * b..(v + 1) * b]
-                    .iter()
-                    .copied()
-                    .fold(f64::INFINITY, f64::min)
-            };
             let grads = if mode == Mode::Abs {
-                let g_abs = u.amax() * 4.0 / (rows as f64 * tau);
-                (0..nv)
-                    .map(|v| g_abs * (1.0 + 2.0 / tau) * 2.0 / nmin(v))
-                    .collect()
+                // Entry by entry (row k of Û, column l). With q the softmax over j ≠ k and w the
+                // softmax over k's positives, |∂L/∂s_kj| ≤ (q_kj + w_kj)/N, and the product
+                // ∇Û = (G + Gᵀ)Û/τ errs by its abs twin A = (|G| + |G|ᵀ)|Û|/τ. A logit errs by
+                // at most 2/τ (its dot product 1/τ, the two rows' normalisation ½/τ each), so a
+                // softmax weight relatively by 4/τ, and ∇Û by D = (1 + 4/τ)·A. Through the
+                // normalisation's backward pass (∇û_k − û_k(û_k·∇û_k))/‖z_k‖: D_kl, plus
+                // |û_kl|·(Σ_l'|û_kl'|D_kl' + 2Σ_l'|û_kl'∇û_kl'|) (the dot product's error and
+                // its own accumulation, û's rounding), over ‖z_k‖, plus |∇z_kl|(½ + 3/√n)
+                // (‖z_k‖'s relative error, a few elementwise roundings). Before, every entry
+                // got 8(1 + 2/τ)·max|û|/(Nτ·min‖z‖): the worst row's bound.
+                let n = rows as f64;
+                let s = &u * u.transpose() / tau;
+                let mut ga = DMatrix::zeros(rows, rows);
+                let mut gs = DMatrix::zeros(rows, rows);
+                for k in 0..rows {
+                    let mx = (0..rows)
+                        .filter(|&j| j != k)
+                        .map(|j| s[(k, j)])
+                        .fold(f64::NEG_INFINITY, f64::max);
+                    let e: Vec<f64> = (0..rows)
+                        .map(|j| if j == k { 0.0 } else { (s[(k, j)] - mx).exp() })
+                        .collect();
+                    let zd: f64 = e.iter().sum();
+                    let zp: f64 = (0..rows)
+                        .filter(|&j| j != k && j % b == k % b)
+                        .map(|j| e[j])
+                        .sum();
+                    for j in (0..rows).filter(|&j| j != k) {
+                        let q = e[j] / zd;
+                        let w = if j % b == k % b { e[j] / zp } else { 0.0 };
+                        ga[(k, j)] = (q + w) / n;
+                        gs[(k, j)] = (q - w) / n;
+                    }
+                }
+                let ua = u.abs();
+                let a = (&ga + ga.transpose()) * &ua * (1.0 + 4.0 / tau) / tau;
+                let gu = (&gs + gs.transpose()) * &u / tau;
+                let n_sqrt = (b.max(d) as f64).sqrt();
+                let mut es: Vec<DMatrix<f64>> = Vec::new();
+                for (v, gz) in out.grads.iter().enumerate().take(nv) {
+                    let mut e = DMatrix::zeros(b, d);
+                    for i in 0..b {
+                        let k = v * b + i;
+                        let proj: f64 = (0..d)
+                            .map(|l| ua[(k, l)] * (a[(k, l)] + 2.0 * gu[(k, l)].abs()))
+                            .sum();
+                        let nz = norms[k];
+                        for l in 0..d {
+                            e[(i, l)] = (a[(k, l)] + ua[(k, l)] * proj) / nz
+                                + gz[(i, l)].abs() * (0.5 + 3.0 / n_sqrt);
+                        }
+                    }
+                    es.push(e);
+                }
+                es
             } else {
                 // Operand rounding (TF32, bfloat16: each entry of Û rounded once, independently),
                 // as root-sum-squares. A logit s_kj = û_k·û_j/τ errs by at most
@@ -420,16 +465,26 @@ impl Loss for NtXent {
                 }
                 let soft = 2.0 * p_rss * 2.0 * 2f64.sqrt() * m * m / (n * tau * tau);
                 let prod = 2f64.sqrt() * m * 4.0 / (n * tau);
-                let gmax = maxf(out.grads.iter().map(|g| g.amax()));
+                // Row by row: row k's norm, and its own output rounding.
                 (0..nv)
-                    .map(|v| (soft + prod) * 2.0 / nmin(v) + gmax)
+                    .map(|v| {
+                        let gz = &out.grads[v];
+                        let mut e = DMatrix::zeros(b, d);
+                        for i in 0..b {
+                            let r = (soft + prod) * 2.0 / norms[v * b + i] + gz.row(i).amax();
+                            e.row_mut(i).fill(r);
+                        }
+                        e
+                    })
                     .collect()
             };
             (value, grads)
         };
+        let grads: Vec<DMatrix<f64>> = grads;
         Magnitudes {
             value,
-            grads,
+            grads: grads.iter().map(|e| e.amax()).collect(),
+            entries: grads.into_iter().map(Some).collect(),
             ..Magnitudes::default()
         }
     }

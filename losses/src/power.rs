@@ -65,6 +65,10 @@ pub struct PowerReport {
     pub grad_error_over_tolerance: f64,
     pub value_error_over_tolerance: f64,
     pub powers: Vec<Power>,
+    /// Where our float32 implementation fails at these inputs (a covariance it cannot factor),
+    /// why: the correct numbers are then the float64 implementation's (a correct implementation
+    /// more precise than the user's), and the error ratios are of those.
+    pub f32_failed: Option<String>,
 }
 
 /// The correct implementation's numbers in `precision` (f64 or f32 arithmetic; TF32 and bf16 are
@@ -134,7 +138,13 @@ pub fn measure(
     let r = checker::reference(spec, inputs, &opts)?;
     let tol = rounding::tolerance(&r.scale, &r.out64, precision);
     let names = spec.input_names(inputs.len());
-    let user = correct(spec, inputs, precision)?;
+    let (user, f32_failed) = match correct(spec, inputs, precision) {
+        Ok(u) => (u, None),
+        Err(e) if precision != Precision::F64 => {
+            (correct(spec, inputs, Precision::F64)?, Some(e.to_string()))
+        }
+        Err(e) => return Err(e),
+    };
     let untrustworthy = tol.untrustworthy.is_some();
     let correct_accepted = checker::first_disagreement(&tol, &r, &names, &user).is_none();
     let (value_ratio, grad_ratio) = checker::error_over_tolerance(&tol, &r, &user);
@@ -170,5 +180,6 @@ pub fn measure(
         grad_error_over_tolerance: grad_ratio,
         value_error_over_tolerance: value_ratio,
         powers,
+        f32_failed,
     })
 }

@@ -353,7 +353,8 @@ impl LossSpec {
     /// diagnosis's one variant at a time, magnitudes) plus the loss's scratch matrices
     /// ([`Loss::scratch`]), 8 bytes an element in f64, and as much again at `32 + 8⌈prec/64⌉`
     /// bytes an element when the reference is MPFR at `hp_prec` bits (an MPFR number is a
-    /// 32-byte header and its limbs). Calibrated against the peak resident memory of `check` at
+    /// 32-byte header and its limbs); plus four f64 `B × d` matrices per input for the per-entry
+    /// tolerances. Calibrated against the peak resident memory of `check` at
     /// one large size per loss (docs/losses.md, "Memory"). Checked arithmetic: `None` past
     /// `u128`.
     pub fn working_set(
@@ -371,7 +372,10 @@ impl LossSpec {
         let nn = rows.checked_mul(rows)?.checked_mul(u128::from(s.nn))?;
         let elements = inputs.checked_add(dd)?.checked_add(nn)?;
         let per = 8 + hp_prec.map_or(0, |p| 32 + 8 * u128::from(p.div_ceil(64)));
-        elements.checked_mul(per)
+        // The per-entry tolerances, in f64 whatever the reference: the accumulation and operand
+        // magnitudes, the tolerance and the comparison's copy, one `B × d` matrix each per input.
+        let per_entry = rows.checked_mul(d)?.checked_mul(4 * 8)?;
+        elements.checked_mul(per)?.checked_add(per_entry)
     }
 
     pub fn hp_work(&self, b: usize, d: usize, n_inputs: usize) -> f64 {

@@ -98,6 +98,12 @@ pub struct Scale {
     /// operands are rounded once each, independently.
     pub value_in: f64,
     pub grads_in: Vec<f64>,
+    /// Per input, where the loss bounds its gradient entry by entry: the bound of each entry
+    /// (`grads` is then their largest), accumulation (`_abs`) and operand rounding (`_in`).
+    #[serde(skip)]
+    pub entries: Vec<Option<DMatrix<f64>>>,
+    #[serde(skip)]
+    pub entries_in: Vec<Option<DMatrix<f64>>>,
     /// Condition number of the matrix whose log-determinant is taken (coding rate, CorInfoMax).
     pub kappa: Option<f64>,
     /// VICReg columns near the variance hinge `√(Var + eps) = γ`, where the gradient jumps.
@@ -130,8 +136,14 @@ pub struct Tolerance {
     pub precision: Precision,
     pub u_eff: f64,
     pub value: f64,
-    /// Per input: the tolerance of every entry, before any widening.
+    /// Per input: the tolerance of every entry, before any widening (where `entries` has the
+    /// input, the largest of its entries' tolerances).
     pub grads: Vec<f64>,
+    /// Per input, where the loss bounds its gradient entry by entry: each entry's tolerance
+    /// (before any widening). A large entry, or one near a cancelling sum, does not loosen the
+    /// check of the others.
+    #[serde(skip)]
+    pub entries: Vec<Option<DMatrix<f64>>>,
     /// Columns whose entries get more (the hinge's jump), and only those: a kink in one column
     /// does not loosen the check of the others.
     pub widened: Vec<Widened>,
@@ -152,6 +164,26 @@ pub fn tolerance(scale: &Scale, out: &Out<f64>, precision: Precision) -> Toleran
         .iter()
         .zip(&scale.grads_in)
         .map(|(g, gi)| LAMBDA * (acc * g + u_in * gi))
+        .collect();
+    let entries: Vec<Option<DMatrix<f64>>> = (0..grads.len())
+        .map(|t| {
+            let ea = scale.entries.get(t).and_then(Option::as_ref);
+            let ei = scale.entries_in.get(t).and_then(Option::as_ref);
+            let shape = ea.or(ei)?.shape();
+            let part = |e: Option<&DMatrix<f64>>, s: f64| match e {
+                Some(m) => m.clone(),
+                None => DMatrix::from_element(shape.0, shape.1, s),
+            };
+            let mut m = part(ea, scale.grads[t]) * (LAMBDA * acc);
+            m += part(ei, scale.grads_in[t]) * (LAMBDA * u_in);
+            Some(m)
+        })
+        .collect();
+    // Where each entry has its own tolerance, the input's is the largest of them.
+    let grads: Vec<f64> = grads
+        .iter()
+        .zip(&entries)
+        .map(|(g, e)| e.as_ref().map_or(*g, |e| e.amax()))
         .collect();
     // The variance is a reduction outside the matrix products (accumulation unit only). The
     // jump belongs to the column on the hinge: only its entries are widened.
@@ -208,6 +240,7 @@ pub fn tolerance(scale: &Scale, out: &Out<f64>, precision: Precision) -> Toleran
         u_eff: u,
         value,
         grads,
+        entries,
         widened,
         untrustworthy: if why.is_empty() {
             None
@@ -219,9 +252,12 @@ pub fn tolerance(scale: &Scale, out: &Out<f64>, precision: Precision) -> Toleran
 }
 
 impl Tolerance {
-    /// The tolerance of entry `(·, col)` of gradient `input`.
-    pub fn grad_at(&self, input: usize, col: usize) -> f64 {
-        self.grads[input]
+    /// The tolerance of entry `(row, col)` of gradient `input`.
+    pub fn grad_at(&self, input: usize, row: usize, col: usize) -> f64 {
+        self.entries
+            .get(input)
+            .and_then(Option::as_ref)
+            .map_or(self.grads[input], |e| e[(row, col)])
             + self
                 .widened
                 .iter()
@@ -287,6 +323,8 @@ pub fn scale(spec: &LossSpec, inputs: &[DMatrix<f64>], out: &Out<f64>) -> Scale 
         grads: a.grads,
         value_in: r.value,
         grads_in: r.grads,
+        entries: a.entries,
+        entries_in: r.entries,
         kappa: a.kappa,
         hinge: a.hinge,
     }
@@ -299,6 +337,9 @@ pub fn scale(spec: &LossSpec, inputs: &[DMatrix<f64>], out: &Out<f64>) -> Scale 
 pub struct Magnitudes {
     pub value: f64,
     pub grads: Vec<f64>,
+    /// Per input (may be shorter than `grads`, or `None`): the magnitude of each entry, where
+    /// the loss bounds its gradient entry by entry; `grads` must then be their largest.
+    pub entries: Vec<Option<DMatrix<f64>>>,
     pub kappa: Option<f64>,
     pub hinge: Vec<Hinge>,
 }
@@ -333,8 +374,4 @@ pub(crate) fn gram_col_norms(x: &DMatrix<f64>, div: f64) -> Vec<f64> {
     (0..x.ncols())
         .map(|j| x.column(j).dot(&kx.column(j)).max(0.0).sqrt() / div)
         .collect()
-}
-
-pub(crate) fn maxf(v: impl IntoIterator<Item = f64>) -> f64 {
-    v.into_iter().fold(0f64, f64::max)
 }

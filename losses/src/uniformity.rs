@@ -280,7 +280,8 @@ impl Loss for Uniformity {
                 sigma_bar += w[(i, j)] / total * sigma(i, j);
             }
         }
-        let mut gmax = 0f64;
+        // Entry by entry: each is judged against its own bound.
+        let mut e = DMatrix::zeros(b, d);
         for i in 0..b {
             let mut row = vec![0f64; d];
             for j in 0..b {
@@ -294,13 +295,16 @@ impl Loss for Uniformity {
                     *acc += p * 2.0 * t * ((a - bb).abs() * amp + a.abs() + bb.abs());
                 }
             }
-            gmax = row.into_iter().fold(gmax, f64::max);
+            for (c, v) in row.into_iter().enumerate() {
+                e[(i, c)] = v;
+            }
         }
         let value = t * sigma_bar + 2.0 + out.value.abs();
-        let grads = vec![gmax];
+        let grads = vec![e.amax()];
         Magnitudes {
             value,
             grads,
+            entries: vec![Some(e)],
             ..Magnitudes::default()
         }
     }

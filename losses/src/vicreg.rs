@@ -489,7 +489,7 @@ impl Loss for Vicreg {
         // The value rounds once more at the end (and once more in bfloat16 autocast).
         let top = out.value.abs();
         let mut hinge = Vec::new();
-        let (value, grads) = {
+        let (value, grads, entries) = {
             let v = spec.variant.name;
             let (sim, std, cov, gamma, eps) = (
                 spec.p("sim"),
@@ -508,17 +508,25 @@ impl Loss for Vicreg {
             if abs_mode {
                 value += sim * diff.norm_squared() / inv_div;
             }
+            // Entry by entry: fl(a − b) = (a − b)(1 + δ), so the invariance term's entry errs
+            // relative to its own difference.
             let gi = if abs_mode {
-                2.0 * sim * diff.amax() / inv_div
+                // plus one rounding of each input (inputs given in float64, computed lower).
+                DMatrix::from_fn(b, d, |i, j| {
+                    let input =
+                        (inputs[0][(i, j)].abs() + inputs[1][(i, j)].abs()) / (n as f64).sqrt();
+                    (diff[(i, j)].abs() + input) * (2.0 * sim / inv_div)
+                })
             } else {
-                0.0
+                DMatrix::zeros(b, d)
             };
             let mut grads = Vec::new();
+            let mut entries = Vec::new();
             for (input, z) in inputs[..2].iter().enumerate() {
                 let za = abs(z);
                 let zcs = centre(z);
                 let zc = abs(&zcs);
-                let mut g_var = 0f64;
+                let mut g_var = vec![0f64; d];
                 if abs_mode {
                     // Var_j errs by u·Σ_i z_ij²/div (the centring cancels against |z|).
                     for j in 0..d {
@@ -539,15 +547,14 @@ impl Loss for Vicreg {
                         if s < gamma {
                             value += var_scale * ds / d as f64;
                             let zmax = za.column(j).amax();
-                            g_var =
-                                g_var.max(var_scale * zmax / (d as f64 * div * s) * (1.0 + ds / s));
+                            g_var[j] = var_scale * zmax / (d as f64 * div * s) * (1.0 + ds / s);
                         }
                     }
                 }
                 // Covariance: C errs by u·T/div with T the twin of ZᵀZ; c by
                 // (2/d)Σ|C_ij|T_ij/div; the gradient (4/(d·div))·Z_c offdiag(C) by
                 // (4/(d·div))(twin(Z_c, C) + |Z_c|T/div).
-                let (cval, gmax) = if d <= b {
+                let (cval, gm) = if d <= b {
                     let c = zcs.transpose() * &zcs / div;
                     let t = if abs_mode {
                         za.transpose() * &za / div
@@ -556,7 +563,7 @@ impl Loss for Vicreg {
                     };
                     let cv = contract(&c, &t, mode);
                     let g = twin(&zcs, &c, mode) + prop(&zc, &t, mode);
-                    (cv, g.amax())
+                    (cv, g)
                 } else if abs_mode {
                     // ‖C‖_F‖|Z|ᵀ|Z|‖_F (Cauchy–Schwarz), both through B × B Gram matrices;
                     // |C| ≤ |Z_c|ᵀ|Z_c|/div entrywise.
@@ -565,7 +572,7 @@ impl Loss for Vicreg {
                     let cv = kc.norm() * ka.norm() / (div * div);
                     let g1 = (&zc * zc.transpose()) * &zc / div;
                     let g2 = (&zc * za.transpose()) * &za / div;
-                    (cv, (g1 + g2).amax())
+                    (cv, g1 + g2)
                 } else {
                     // T = √(2(Z∘Z)ᵀ(Z∘Z)) + |ZᵀZ| (centred Z), T_kl ≤ r_k r_l with
                     // r_k = 2^{1/4}‖z_:k‖₄ + ‖z_:k‖₂ (Cauchy–Schwarz), so
@@ -592,7 +599,7 @@ impl Loss for Vicreg {
                         .collect();
                     let cn = gram_col_norms(&zcs, div);
                     let zcc = &kc * &zcs / div;
-                    let mut g = 0f64;
+                    let mut g = DMatrix::zeros(b, d);
                     for i in 0..b {
                         let zq = (0..d)
                             .map(|k| zcs[(i, k)].powi(2) * q[k] * q[k])
@@ -602,20 +609,27 @@ impl Loss for Vicreg {
                         for j in 0..d {
                             let g2 = 2f64.sqrt() * q[j] * zq / div + zmax * cn[j];
                             let g1 = 2f64.sqrt() * zmax * cn[j] + zcc[(i, j)].abs();
-                            g = g.max(g1 + g2);
+                            g[(i, j)] = g1 + g2;
                         }
                     }
                     (cv, g)
                 };
                 value += cov * 2.0 * cval / d as f64;
-                let g_cov = 4.0 * cov / (d as f64 * div) * gmax;
-                grads.push(gi + g_var + g_cov);
+                // The gradient's entry (i, j): the invariance entry, the variance column j, the
+                // covariance entry.
+                let mut e = gm * (4.0 * cov / (d as f64 * div)) + &gi;
+                for (j, gv) in g_var.iter().enumerate() {
+                    e.column_mut(j).add_scalar_mut(*gv);
+                }
+                grads.push(e.amax());
+                entries.push(Some(e));
             }
-            (value, grads)
+            (value, grads, entries)
         };
         Magnitudes {
             value,
             grads,
+            entries,
             kappa: None,
             hinge,
         }

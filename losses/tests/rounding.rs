@@ -27,12 +27,12 @@ fn measure(spec: &LossSpec, case: &Case, seed: u64) -> Option<Ratios> {
     }
     let xs32: Vec<DMatrix<f32>> = xs.iter().map(|m| m.map(|x| x as f32)).collect();
     let o = spec.evaluate(None, &xs32).unwrap();
-    let value = (o.value as f64 - r.out.value).abs() / (tol.value + r.error.value);
-    let mut grad = 0f64;
-    for (t, (g, rg)) in o.grads.iter().zip(&r.out.grads).enumerate() {
-        let e = (g.map(|x| x as f64) - rg).amax();
-        grad = grad.max(e / (tol.grad_max(t) + r.error.grads[t]));
-    }
+    // Entry by entry, each against its own tolerance (as `check` compares).
+    let user = checker::UserNumbers {
+        value: o.value as f64,
+        grads: Some(o.grads.iter().map(|g| g.map(|x| x as f64)).collect()),
+    };
+    let (value, grad) = checker::error_over_tolerance(&tol, &r, &user);
     Some(Ratios { value, grad })
 }
 

@@ -336,7 +336,8 @@ class GradientResult:
 
     input: str
     max_error: float
-    #: The tolerance of its entries (outside ``widened``).
+    #: The tolerance of its entries (outside ``widened``); where ``per_entry``, the largest of
+    #: the entries' own tolerances.
     tolerance: float
     #: The entry ``(row, column)`` of the largest error.
     worst: Tuple[int, int]
@@ -344,6 +345,13 @@ class GradientResult:
     disagreeing: int
     #: Columns whose tolerance is wider (VICReg's variance hinge), with that tolerance.
     widened: Tuple[Tuple[int, float], ...]
+    #: Whether each entry has a tolerance of its own (the loss bounds its gradient entry by
+    #: entry) rather than one for all.
+    per_entry: bool = False
+    #: The tolerance of the worst entry.
+    worst_tolerance: float = 0.0
+    #: The largest ``|error| / tolerance`` over the entries (at most 1 when all agree).
+    max_ratio: float = 0.0
 
     @property
     def agrees(self) -> bool:
@@ -431,7 +439,8 @@ class Report:
         self.grads: Tuple[GradientResult, ...] = tuple(
             GradientResult(
                 g["input"], g["max_error"], g["tolerance"], tuple(g["worst"]), g["disagreeing"],
-                tuple(tuple(w) for w in g["widened"]),
+                tuple(tuple(w) for w in g["widened"]), g["per_entry"], g["worst_tolerance"],
+                g["max_ratio"],
             )
             for g in raw["grads"]
         )
