@@ -374,7 +374,7 @@ impl Loss for NtXent {
             // Logits |s| ≤ 1/τ; each errs by u/τ; Σ_kj |∂L/∂s_kj| ≤ 2; the softmax weights err
             // relatively by the logit error, so the gradient by (1 + 2/τ) of its abs twin;
             // (|G| + |G|ᵀ)|U| ≤ (4/N)·max|u| entrywise (each row of |G| sums to at most 2/N).
-            let value = 2.0 / tau + out.value.abs() + 1.0 / tau;
+            let mut value = 2.0 / tau + out.value.abs() + 1.0 / tau;
             let grads = if mode == Mode::Abs {
                 // Entry by entry (row k of Û, column l). With q the softmax over j ≠ k and w the
                 // softmax over k's positives, |∂L/∂s_kj| ≤ (q_kj + w_kj)/N, and the product
@@ -432,47 +432,98 @@ impl Loss for NtXent {
                 }
                 es
             } else {
-                // Operand rounding (TF32, bfloat16: each entry of Û rounded once, independently),
-                // as root-sum-squares. A logit s_kj = û_k·û_j/τ errs by at most
-                // √2·√(Σ_l û_kl² û_jl²)/τ ≤ √2·m/τ, m = max|û| (unit rows). The softmax weight of
-                // row k moves by δG_kj = p_kj(δs_kj − Σ_i p_ki δs_ki)/N, independently over j, and
-                // reaches (G + Gᵀ)Û/τ as √(Σ_j p_kj²)·2√2·m²/(Nτ²) per row and direction (twice:
-                // G and Gᵀ); the product (G + Gᵀ)Û itself, as √2·m·‖(G + Gᵀ)_k‖₂/τ ≤ √2·m·(4/N)/τ
-                // plus its output's rounding |∇|. The normalisation's backward pass at most
-                // doubles it and divides by ‖z‖. (The absolute-value form above, used for bf16
-                // too until 2026-12-02, sat 140–290× above torch's bf16 error and called every
-                // NT-Xent bf16 case untrustworthy.)
-                let m = u.amax();
+                // Operand rounding (TF32, bfloat16: each entry of Û rounded once, and each
+                // product's output once), as root-sum-squares of independent roundings, entry by
+                // entry (per u_in):
+                // - the logit s_kj = û_k·û_j/τ, rounded as an output and again by the division by
+                //   τ: σ_kj² = 2Σ_l û_kl²û_jl²/τ² + (2s_kj)²;
+                // - the softmax weights of row k move by δq_kj = q_kj(δs_kj − Σ_i q_ki δs_ki), and
+                //   reach Σ_j δq_kj û_jl/(Nτ) with standard deviation
+                //   √(Σ_j σ_kj² q_kj² (û_jl − ū_kl)²)/(Nτ), ū_k = Σ_i q_ki û_i (three N × N × d
+                //   products); through Gᵀ, √(Σ_j σ_jk² q_jk² û_jl²) + √(Σ_j q_jk² û_jl² c_j²),
+                //   c_j² = Σ_i σ_ji² q_ji² (the centring of row j), added as absolute values (s is
+                //   symmetric: δs_jk and δs_kj are not independent). The same for the softmax w
+                //   over the positives where a row has more than one (solo-learn, V > 2);
+                // - the backward products GÛ/τ and GᵀÛ/τ: their operands G, Gᵀ (rounded, and
+                //   again divided by τ) and Û, √(Σ_j (2G_kj² + 2G_jk² + (G_kj + G_jk)²) û_jl²)/τ,
+                //   and their outputs, rounded apart and once more when summed:
+                //   |GÛ|_kl/τ + |GᵀÛ|_kl/τ + |∇û_kl|;
+                // - the normalisation's backward pass (I − û_kû_kᵀ)/‖z_k‖ (float32): D_kl plus
+                //   |û_kl|·√(Σ_l' û_kl'² D_kl'²), over ‖z_k‖.
+                // Before (2026-12-02, third stop) every entry got the bound of the largest |û| and
+                // the most concentrated row: √2·max|û| per logit, √(Σ_j p_kj²) for every row.
                 let n = rows as f64;
                 let s = &u * u.transpose() / tau;
-                let mut p_rss = 0f64;
+                let mut q = DMatrix::zeros(rows, rows);
+                let mut w = DMatrix::zeros(rows, rows);
                 for k in 0..rows {
-                    let mut mx = f64::NEG_INFINITY;
-                    for j in 0..rows {
-                        if j != k {
-                            mx = mx.max(s[(k, j)]);
+                    let mx = (0..rows)
+                        .filter(|&j| j != k)
+                        .map(|j| s[(k, j)])
+                        .fold(f64::NEG_INFINITY, f64::max);
+                    let e: Vec<f64> = (0..rows)
+                        .map(|j| if j == k { 0.0 } else { (s[(k, j)] - mx).exp() })
+                        .collect();
+                    let zd: f64 = e.iter().sum();
+                    let zp: f64 = (0..rows)
+                        .filter(|&j| j != k && j % b == k % b)
+                        .map(|j| e[j])
+                        .sum();
+                    for j in (0..rows).filter(|&j| j != k) {
+                        q[(k, j)] = e[j] / zd;
+                        if j % b == k % b {
+                            w[(k, j)] = e[j] / zp;
                         }
                     }
-                    let (mut z, mut z2) = (0f64, 0f64);
-                    for j in 0..rows {
-                        if j != k {
-                            let e = (s[(k, j)] - mx).exp();
-                            z += e;
-                            z2 += e * e;
-                        }
-                    }
-                    p_rss = p_rss.max(z2.sqrt() / z);
                 }
-                let soft = 2.0 * p_rss * 2.0 * 2f64.sqrt() * m * m / (n * tau * tau);
-                let prod = 2f64.sqrt() * m * 4.0 / (n * tau);
-                // Row by row: row k's norm, and its own output rounding.
+                let u2 = u.map(|x| x * x);
+                let sig2 = (&u2 * u2.transpose()) * (2.0 / (tau * tau)) + s.map(|x| 4.0 * x * x);
+                let weights = |p: &DMatrix<f64>| {
+                    let a = sig2.component_mul(&p.map(|x| x * x));
+                    let ubar = p * &u;
+                    let (t_uu, t_u) = (&a * &u2, &a * &u);
+                    let rs: Vec<f64> = (0..rows).map(|k| a.row(k).sum()).collect();
+                    let own = DMatrix::from_fn(rows, d, |k, l| {
+                        let ub = ubar[(k, l)];
+                        (t_uu[(k, l)] - 2.0 * ub * t_u[(k, l)] + ub * ub * rs[k])
+                            .max(0.0)
+                            .sqrt()
+                    });
+                    let mut u2c = u2.clone();
+                    for (j, c2) in rs.iter().enumerate() {
+                        u2c.row_mut(j).scale_mut(*c2);
+                    }
+                    let other = (a.transpose() * &u2).map(f64::sqrt)
+                        + (p.map(|x| x * x).transpose() * u2c).map(f64::sqrt);
+                    (own + other) / (n * tau)
+                };
+                let mut dmat = weights(&q);
+                if nv > 2 {
+                    dmat += weights(&w);
+                }
+                let g = (&q - &w) / n;
+                // The value, δL = Σ_kj G_kj δs_kj, as root-sum-squares, plus its own rounding
+                // (before: 3/τ + |L|, every logit's worst error at once).
+                value = g.component_mul(&g).component_mul(&sig2).sum().sqrt() + out.value.abs();
+                let gs = &g + g.transpose();
+                let (gu, gtu) = (&g * &u / tau, g.transpose() * &u / tau);
+                // G and Gᵀ are separate operands (each rounded, and again when divided by τ),
+                // and the two products' outputs are rounded apart and once more when summed.
+                let g2 = g.map(|x| x * x);
+                let ops = (&g2 + g2.transpose()) * 2.0 + gs.map(|x| x * x);
+                dmat += (ops * &u2).map(f64::sqrt) / tau + gu.abs() + gtu.abs() + (gu + gtu).abs();
                 (0..nv)
                     .map(|v| {
-                        let gz = &out.grads[v];
                         let mut e = DMatrix::zeros(b, d);
                         for i in 0..b {
-                            let r = (soft + prod) * 2.0 / norms[v * b + i] + gz.row(i).amax();
-                            e.row_mut(i).fill(r);
+                            let k = v * b + i;
+                            let proj = (0..d)
+                                .map(|l| u2[(k, l)] * dmat[(k, l)] * dmat[(k, l)])
+                                .sum::<f64>()
+                                .sqrt();
+                            for l in 0..d {
+                                e[(i, l)] = (dmat[(k, l)] + u[(k, l)].abs() * proj) / norms[k];
+                            }
                         }
                         e
                     })
