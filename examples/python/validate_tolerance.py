@@ -26,10 +26,65 @@ from golden import ROOT, cases, evaluate, load
 from sslproof_losses import IMPLEMENTATIONS
 
 
+def _tf32(x):
+    """x (float32) rounded to TF32's 10 explicit mantissa bits, to nearest (ties away from zero)."""
+    i = x.contiguous().view(torch.int32)
+    return ((i + 0x1000) & ~0x1FFF).view(torch.float32)
+
+
+class _Tf32MM(torch.autograd.Function):
+    """A 2-D matrix product as a TF32 tensor core computes it: both operands rounded to TF32, the
+    products accumulated in float32, the output float32; the backward products likewise."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return _ORIG["matmul"](_tf32(a), _tf32(b))
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        mm = _ORIG["matmul"]
+        return mm(_tf32(g), _tf32(b).T), mm(_tf32(a).T, _tf32(g))
+
+
+_ORIG = {"matmul": torch.matmul}
+
+
+def _matmul(a, b):
+    if a.dim() == 2 and b.dim() == 2 and a.dtype == torch.float32:
+        return _Tf32MM.apply(a, b)
+    return _ORIG["matmul"](a, b)
+
+
+class emulated_tf32:
+    """Every 2-D float32 matrix product (`@`, `matmul`, `mm`, `einsum("bi,bj->ij")`) in TF32, on
+    the CPU: a stand-in for a GPU with `allow_tf32` where there is none (linear algebra such as
+    `logdet` stays float32, as cuSOLVER keeps it)."""
+
+    def __enter__(self):
+        self.saved = (torch.Tensor.__matmul__, torch.Tensor.matmul, torch.matmul, torch.mm, torch.einsum)
+        orig_einsum = torch.einsum
+
+        def einsum(eq, *ops):
+            if eq.replace(" ", "") == "bi,bj->ij" and len(ops) == 2:
+                return _matmul(ops[0].T, ops[1])
+            return orig_einsum(eq, *ops)
+
+        torch.Tensor.__matmul__ = torch.Tensor.matmul = lambda a, b: _matmul(a, b)
+        torch.matmul = torch.mm = _matmul
+        torch.einsum = einsum
+        return self
+
+    def __exit__(self, *exc):
+        (torch.Tensor.__matmul__, torch.Tensor.matmul, torch.matmul, torch.mm, torch.einsum) = self.saved
+
+
 def settings(devices):
     s = []
     if "cpu" in devices:
-        s += [("cpu", "f32", torch.float32, None, False), ("cpu", "bf16", torch.float32, torch.bfloat16, False)]
+        s += [("cpu", "f32", torch.float32, None, False), ("cpu", "bf16", torch.float32, torch.bfloat16, False),
+              ("cpu", "tf32", torch.float32, None, "emulated")]
     if "cuda" in devices and torch.cuda.is_available():
         s += [
             ("cuda", "f32", torch.float32, None, False),
@@ -76,12 +131,16 @@ def main():
         ref_g = load(case, "grads")
         for device, prec, dtype, autocast, tf32 in settings(devices):
             tol = case["tolerances"][prec]
-            torch.backends.cuda.matmul.allow_tf32 = tf32
-            torch.backends.cudnn.allow_tf32 = tf32
+            torch.backends.cuda.matmul.allow_tf32 = tf32 is True
+            torch.backends.cudnn.allow_tf32 = tf32 is True
             row = {"loss": loss, "case": case["name"], "shape": case["shape"], "device": device, "precision": prec,
                    "trustworthy": tol["trustworthy"]}
             try:
-                value, grads = evaluate(impl, case, dtype, device=device, autocast=autocast)
+                if tf32 == "emulated":
+                    with emulated_tf32():
+                        value, grads = evaluate(impl, case, dtype, device=device, autocast=autocast)
+                else:
+                    value, grads = evaluate(impl, case, dtype, device=device, autocast=autocast)
                 row["value_ratio"] = abs(float(value) - case["value"]) / tol["value_atol"]
                 gr, rel = 0.0, 0.0
                 for n, g in grads.items():

@@ -374,7 +374,11 @@ impl Loss for BarlowTwins {
                     dcm[(i, j)] = dc;
                 }
             }
-            value += scale * contract(&gmat, &dcm, mode);
+            // The entries of C are separate sums, each erring by at most dc_ij; the model takes
+            // the errors of different sums as independent and mean zero, so they reach the value
+            // and X·G as root-sum-squares (as for the coding rate; before: absolute values, every
+            // sign pattern at once). The products' own accumulation keeps its absolute twin.
+            value += scale * contract(&gmat, &dcm, Mode::Rss);
             // Through BatchNorm's backward pass, entry (i, j) of the gradient is
             // (g_ij − ḡ_j − x̃_ij·mean_k(g_kj x̃_kj))/s_j with g = X_other·Gᵀ/B. Entry by entry
             // (column j's own s_j and ρ_j, the entry's own error M_ij of g):
@@ -423,8 +427,9 @@ impl Loss for BarlowTwins {
                     }
                     e
                 };
-            let m1 = (prop(&x2, &gc.transpose(), mode) + twin(&x2, &gmat.transpose(), mode)) / bb;
-            let m2 = (prop(&x1, &gc, mode) + twin(&x1, &gmat, mode)) / bb;
+            let m1 =
+                (prop(&x2, &gc.transpose(), Mode::Rss) + twin(&x2, &gmat.transpose(), mode)) / bb;
+            let m2 = (prop(&x1, &gc, Mode::Rss) + twin(&x1, &gmat, mode)) / bb;
             let e1 = bn_back(&m1, &(&x2 * gmat.transpose() / bb), &x1, &s1, &r1);
             let e2 = bn_back(&m2, &(&x1 * &gmat / bb), &x2, &s2, &r2);
             (value, vec![e1.amax(), e2.amax()], vec![Some(e1), Some(e2)])

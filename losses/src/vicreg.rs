@@ -561,17 +561,32 @@ impl Loss for Vicreg {
                     } else {
                         twin(&zcs.transpose(), &zcs, mode) / div
                     };
-                    let cv = contract(&c, &t, mode);
-                    let g = twin(&zcs, &c, mode) + prop(&zc, &t, mode);
+                    // The entries of C are separate sums, each erring by at most its twin T_kl;
+                    // the model takes the errors of different sums as independent and mean zero
+                    // (Higham & Mary), so they reach c and Z_c·C as root-sum-squares (as for the
+                    // coding rate since the second stop of 2026-12-02; before: Σ|C||T| and
+                    // |Z_c|T, every sign pattern at once). The product Z_c·C's own accumulation
+                    // keeps its absolute-value twin.
+                    let cv = contract(&c, &t, Mode::Rss);
+                    let g = twin(&zcs, &c, mode) + prop(&zc, &t, Mode::Rss);
                     (cv, g)
                 } else if abs_mode {
-                    // ‖C‖_F‖|Z|ᵀ|Z|‖_F (Cauchy–Schwarz), both through B × B Gram matrices;
-                    // |C| ≤ |Z_c|ᵀ|Z_c|/div entrywise.
-                    let kc = &zcs * zcs.transpose();
-                    let ka = &za * za.transpose();
-                    let cv = kc.norm() * ka.norm() / (div * div);
-                    let g1 = (&zc * zc.transpose()) * &zc / div;
-                    let g2 = (&zc * za.transpose()) * &za / div;
+                    // The same through B × B Gram matrices: T_kl ≤ ‖z_k‖‖z_l‖/div
+                    // (Cauchy–Schwarz), so √Σ C²T² ≤ ‖(Z_cD)(Z_cD)ᵀ‖_F/div² with D = diag(‖z_k‖),
+                    // and √(Σ_k z_c,ik² T_kj²) ≤ ‖z_j‖·√(Σ_k z_c,ik²‖z_k‖²)/div; the product
+                    // Z_c·C errs by at most (|Z_c||C|)_ij ≤ ‖z_c,i‖·‖C_:j‖ (Cauchy–Schwarz; before
+                    // |Z_c||Z_c|ᵀ|Z_c|/div, which replaced every |C_kl| by its largest possible).
+                    let norms: Vec<f64> = (0..d).map(|k| z.column(k).norm()).collect();
+                    let mut zd = zcs.clone();
+                    for (k, nk) in norms.iter().enumerate() {
+                        zd.column_mut(k).scale_mut(*nk);
+                    }
+                    let cv = (&zd * zd.transpose()).norm() / (div * div);
+                    let zn: Vec<f64> = (0..b).map(|i| zcs.row(i).norm()).collect();
+                    let cn = gram_col_norms(&zcs, div);
+                    let g1 = DMatrix::from_fn(b, d, |i, j| zn[i] * cn[j]);
+                    let rows: Vec<f64> = (0..b).map(|i| zd.row(i).norm()).collect();
+                    let g2 = DMatrix::from_fn(b, d, |i, j| norms[j] * rows[i] / div);
                     (cv, g1 + g2)
                 } else {
                     // T = √(2(Z∘Z)ᵀ(Z∘Z)) + |ZᵀZ| (centred Z), T_kl ≤ r_k r_l with
