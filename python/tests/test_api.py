@@ -163,6 +163,25 @@ def test_a_disagreement_is_located_and_diagnosed():
     assert g.disagreeing > 0 and fd.error > fd.tolerance
 
 
+def test_each_gradient_entry_has_its_own_tolerance():
+    """The report's per-entry fields: the largest tolerance, the worst entry's own, and the
+    largest |error| / tolerance (below 1 for correct float32 numbers, above for a planted entry)."""
+    z1, z2 = sslproof.inputs("barlow-twins", 64, 32)
+    value, grads = sslproof.evaluate("barlow-twins", z1, z2, dtype="float32")
+    r = sslproof.check("barlow-twins", [z1, z2], value, grads)
+    assert r.agrees and r.precision == "f32"
+    for g in r.grads:
+        assert g.per_entry and 0 < g.worst_tolerance <= g.tolerance and 0 < g.max_ratio < 1
+    g0 = np.array(grads[0], dtype=np.float64)
+    k = np.unravel_index(np.argsort(np.abs(g0), axis=None)[g0.size // 2], g0.shape)
+    g0[k] *= 1 + 1e-2
+    r = sslproof.check("barlow-twins", [z1, z2], value, [g0, grads[1]], precision="f32")
+    g = r.grads[0]
+    assert not r.agrees and g.worst == tuple(int(i) for i in k) and g.disagreeing == 1
+    assert g.max_ratio > 1 and g.worst_tolerance < g.tolerance
+    assert "tolerance there" in str(r)
+
+
 def test_gradients_by_name_and_the_other_spellings():
     z1, z2 = sslproof.inputs("align", 8, 4)
     ref = sslproof.reference("align", z1, z2)
