@@ -18,6 +18,41 @@ use crate::loss::{Loss, Mistake, Range, Variant, float_evaluations, param};
 use crate::registry::LossSpec;
 use crate::rounding::{Magnitudes, Mode, row_norms};
 
+/// The logits `s = ÛÛᵀ/τ` of `rows` unit rows (`B` per view), each row's softmax `q` over
+/// `j ≠ k`, and its softmax `w` over its positives (the rows with its index in the other views):
+/// the weights of `∂L/∂s = (q − w)/N`, for the rounding magnitudes.
+fn softmax_weights(
+    u: &DMatrix<f64>,
+    tau: f64,
+    b: usize,
+) -> (DMatrix<f64>, DMatrix<f64>, DMatrix<f64>) {
+    let rows = u.nrows();
+    let s = u * u.transpose() / tau;
+    let mut q = DMatrix::zeros(rows, rows);
+    let mut w = DMatrix::zeros(rows, rows);
+    for k in 0..rows {
+        let mx = (0..rows)
+            .filter(|&j| j != k)
+            .map(|j| s[(k, j)])
+            .fold(f64::NEG_INFINITY, f64::max);
+        let e: Vec<f64> = (0..rows)
+            .map(|j| if j == k { 0.0 } else { (s[(k, j)] - mx).exp() })
+            .collect();
+        let zd: f64 = e.iter().sum();
+        let zp: f64 = (0..rows)
+            .filter(|&j| j != k && j % b == k % b)
+            .map(|j| e[j])
+            .sum();
+        for j in (0..rows).filter(|&j| j != k) {
+            q[(k, j)] = e[j] / zd;
+            if j % b == k % b {
+                w[(k, j)] = e[j] / zp;
+            }
+        }
+    }
+    (s, q, w)
+}
+
 // ---------------------------------------------------------------------------------------------
 // MPFR
 // ---------------------------------------------------------------------------------------------
@@ -387,29 +422,9 @@ impl Loss for NtXent {
                 // (‖z_k‖'s relative error, a few elementwise roundings). Before, every entry
                 // got 8(1 + 2/τ)·max|û|/(Nτ·min‖z‖): the worst row's bound.
                 let n = rows as f64;
-                let s = &u * u.transpose() / tau;
-                let mut ga = DMatrix::zeros(rows, rows);
-                let mut gs = DMatrix::zeros(rows, rows);
-                for k in 0..rows {
-                    let mx = (0..rows)
-                        .filter(|&j| j != k)
-                        .map(|j| s[(k, j)])
-                        .fold(f64::NEG_INFINITY, f64::max);
-                    let e: Vec<f64> = (0..rows)
-                        .map(|j| if j == k { 0.0 } else { (s[(k, j)] - mx).exp() })
-                        .collect();
-                    let zd: f64 = e.iter().sum();
-                    let zp: f64 = (0..rows)
-                        .filter(|&j| j != k && j % b == k % b)
-                        .map(|j| e[j])
-                        .sum();
-                    for j in (0..rows).filter(|&j| j != k) {
-                        let q = e[j] / zd;
-                        let w = if j % b == k % b { e[j] / zp } else { 0.0 };
-                        ga[(k, j)] = (q + w) / n;
-                        gs[(k, j)] = (q - w) / n;
-                    }
-                }
+                let (_, q, w) = softmax_weights(&u, tau, b);
+                let ga = (&q + &w) / n;
+                let gs = (&q - &w) / n;
                 let ua = u.abs();
                 let a = (&ga + ga.transpose()) * &ua * (1.0 + 4.0 / tau) / tau;
                 let gu = (&gs + gs.transpose()) * &u / tau;
@@ -453,29 +468,7 @@ impl Loss for NtXent {
                 // Before (2026-12-02, third stop) every entry got the bound of the largest |û| and
                 // the most concentrated row: √2·max|û| per logit, √(Σ_j p_kj²) for every row.
                 let n = rows as f64;
-                let s = &u * u.transpose() / tau;
-                let mut q = DMatrix::zeros(rows, rows);
-                let mut w = DMatrix::zeros(rows, rows);
-                for k in 0..rows {
-                    let mx = (0..rows)
-                        .filter(|&j| j != k)
-                        .map(|j| s[(k, j)])
-                        .fold(f64::NEG_INFINITY, f64::max);
-                    let e: Vec<f64> = (0..rows)
-                        .map(|j| if j == k { 0.0 } else { (s[(k, j)] - mx).exp() })
-                        .collect();
-                    let zd: f64 = e.iter().sum();
-                    let zp: f64 = (0..rows)
-                        .filter(|&j| j != k && j % b == k % b)
-                        .map(|j| e[j])
-                        .sum();
-                    for j in (0..rows).filter(|&j| j != k) {
-                        q[(k, j)] = e[j] / zd;
-                        if j % b == k % b {
-                            w[(k, j)] = e[j] / zp;
-                        }
-                    }
-                }
+                let (s, q, w) = softmax_weights(&u, tau, b);
                 let u2 = u.map(|x| x * x);
                 let sig2 = (&u2 * u2.transpose()) * (2.0 / (tau * tau)) + s.map(|x| 4.0 * x * x);
                 let weights = |p: &DMatrix<f64>| {
