@@ -377,7 +377,10 @@ impl Loss for NtXent {
     }
 
     fn scratch(&self) -> crate::loss::Scratch {
-        crate::loss::Scratch { dd: 0, nn: 8 }
+        // Ten N × N matrices: the rounding magnitudes hold at most about six at once (the logits
+        // and both softmaxes, σ², and two in the weights' terms); measured peak 694 MiB at
+        // 2 × 2048 × 64 against 1296 MiB estimated (docs/losses.md, "Memory").
+        crate::loss::Scratch { dd: 0, nn: 10 }
     }
 
     fn hp_work(&self, _spec: &LossSpec, b: usize, d: usize, n: usize) -> f64 {
@@ -422,12 +425,19 @@ impl Loss for NtXent {
                 // (‖z_k‖'s relative error, a few elementwise roundings). Before, every entry
                 // got 8(1 + 2/τ)·max|û|/(Nτ·min‖z‖): the worst row's bound.
                 let n = rows as f64;
+                // Few N × N matrices at once (the memory estimate counts eight): the logits are
+                // dropped with the softmax, Gᵀ is never formed (`tr_mul`).
                 let (_, q, w) = softmax_weights(&u, tau, b);
                 let ga = (&q + &w) / n;
-                let gs = (&q - &w) / n;
+                let mut gs = q;
+                gs -= &w;
+                gs /= n;
+                drop(w);
                 let ua = u.abs();
-                let a = (&ga + ga.transpose()) * &ua * (1.0 + 4.0 / tau) / tau;
-                let gu = (&gs + gs.transpose()) * &u / tau;
+                let a = (&ga * &ua + ga.tr_mul(&ua)) * (1.0 + 4.0 / tau) / tau;
+                drop(ga);
+                let gu = (&gs * &u + gs.tr_mul(&u)) / tau;
+                drop(gs);
                 let n_sqrt = (b.max(d) as f64).sqrt();
                 let mut es: Vec<DMatrix<f64>> = Vec::new();
                 for (v, gz) in out.grads.iter().enumerate().take(nv) {
@@ -468,11 +478,16 @@ impl Loss for NtXent {
                 // Before (2026-12-02, third stop) every entry got the bound of the largest |û| and
                 // the most concentrated row: √2·max|û| per logit, √(Σ_j p_kj²) for every row.
                 let n = rows as f64;
+                // Few N × N matrices at once (the memory estimate counts eight): the logits are
+                // dropped once σ² is formed, transposes are never formed (`tr_mul`).
                 let (s, q, w) = softmax_weights(&u, tau, b);
                 let u2 = u.map(|x| x * x);
-                let sig2 = (&u2 * u2.transpose()) * (2.0 / (tau * tau)) + s.map(|x| 4.0 * x * x);
+                let mut sig2 = &u2 * u2.transpose();
+                sig2.zip_apply(&s, |x, sv| *x = *x * (2.0 / (tau * tau)) + 4.0 * sv * sv);
+                drop(s);
                 let weights = |p: &DMatrix<f64>| {
-                    let a = sig2.component_mul(&p.map(|x| x * x));
+                    let p2 = p.map(|x| x * x);
+                    let a = sig2.component_mul(&p2);
                     let ubar = p * &u;
                     let (t_uu, t_u) = (&a * &u2, &a * &u);
                     let rs: Vec<f64> = (0..rows).map(|k| a.row(k).sum()).collect();
@@ -486,24 +501,35 @@ impl Loss for NtXent {
                     for (j, c2) in rs.iter().enumerate() {
                         u2c.row_mut(j).scale_mut(*c2);
                     }
-                    let other = (a.transpose() * &u2).map(f64::sqrt)
-                        + (p.map(|x| x * x).transpose() * u2c).map(f64::sqrt);
+                    let other = a.tr_mul(&u2).map(f64::sqrt) + p2.tr_mul(&u2c).map(f64::sqrt);
                     (own + other) / (n * tau)
                 };
                 let mut dmat = weights(&q);
                 if nv > 2 {
                     dmat += weights(&w);
                 }
-                let g = (&q - &w) / n;
+                let mut g = q;
+                g -= &w;
+                g /= n;
+                drop(w);
                 // The value, δL = Σ_kj G_kj δs_kj, as root-sum-squares, plus its own rounding
                 // (before: 3/τ + |L|, every logit's worst error at once).
-                value = g.component_mul(&g).component_mul(&sig2).sum().sqrt() + out.value.abs();
-                let gs = &g + g.transpose();
-                let (gu, gtu) = (&g * &u / tau, g.transpose() * &u / tau);
+                value = g
+                    .iter()
+                    .zip(sig2.iter())
+                    .map(|(x, s2)| x * x * s2)
+                    .sum::<f64>()
+                    .sqrt()
+                    + out.value.abs();
+                drop(sig2);
+                let (gu, gtu) = (&g * &u / tau, g.tr_mul(&u) / tau);
                 // G and Gᵀ are separate operands (each rounded, and again when divided by τ),
                 // and the two products' outputs are rounded apart and once more when summed.
-                let g2 = g.map(|x| x * x);
-                let ops = (&g2 + g2.transpose()) * 2.0 + gs.map(|x| x * x);
+                let ops = DMatrix::from_fn(rows, rows, |k, j| {
+                    let (x, y) = (g[(k, j)], g[(j, k)]);
+                    (x * x + y * y) * 2.0 + (x + y) * (x + y)
+                });
+                drop(g);
                 dmat += (ops * &u2).map(f64::sqrt) / tau + gu.abs() + gtu.abs() + (gu + gtu).abs();
                 (0..nv)
                     .map(|v| {
