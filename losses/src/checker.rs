@@ -371,16 +371,16 @@ fn compare(
                         tolerance: tol.at(i, j),
                     };
                     let e = c.error();
-                    // Negated on purpose: a NaN error (a NaN entry) becomes the worst.
-                    #[allow(clippy::neg_cmp_op_on_partial_ord)]
-                    if !(e <= s.max_error) {
+                    // A NaN error (a NaN entry) becomes the worst, and stays so: the first NaN
+                    // is kept, not overwritten by the next finite entry.
+                    let worse = |x: f64, max: f64| !max.is_nan() && (x.is_nan() || x > max);
+                    if worse(e, s.max_error) {
                         s.max_error = e;
                         s.worst = (i, j);
                         s.worst_tolerance = c.tolerance;
                     }
                     let ratio = if e == 0.0 { 0.0 } else { e / c.tolerance };
-                    #[allow(clippy::neg_cmp_op_on_partial_ord)]
-                    if !(ratio <= s.max_ratio) {
+                    if worse(ratio, s.max_ratio) {
                         s.max_ratio = ratio;
                     }
                     if !c.ok() {
@@ -871,6 +871,29 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    /// A NaN gradient entry is the worst and stays so (the next finite entry used to overwrite
+    /// it: "max |diff| 0.00e0" with one entry disagreeing).
+    #[test]
+    fn a_nan_entry_stays_the_worst() {
+        let names = vec!["z".to_string()];
+        let r = Out {
+            value: 1.0,
+            grads: vec![DMatrix::from_element(3, 2, 0.5)],
+        };
+        let mut g = r.grads[0].clone();
+        g[(1, 0)] = f64::NAN;
+        let tol = GradTol {
+            base: 1e-9,
+            entries: None,
+            cols: Vec::new(),
+        };
+        let (_, sums, first) = compare(&names, 1.0, Some(&[g]), &r, 1e-9, &[tol]);
+        let s = &sums[0];
+        assert!(s.max_error.is_nan() && s.max_ratio.is_nan(), "{s:?}");
+        assert_eq!((s.worst, s.disagreeing), ((1, 0), 1));
+        assert!(first.is_some_and(|c| c.what == "gradient of z at (1, 0)"));
     }
 
     /// Full matches are ranked before partial ones; a value-only match (no gradients given)

@@ -182,6 +182,17 @@ def test_each_gradient_entry_has_its_own_tolerance():
     assert "tolerance there" in str(r)
 
 
+def test_a_nan_gradient_entry_is_the_worst_and_stays_nan():
+    z1, z2 = sslproof.inputs("vicreg", 16, 8)
+    ref = sslproof.reference("vicreg", z1, z2)
+    g = [np.array(x) for x in ref.grads]
+    g[0][3, 2] = np.nan
+    r = sslproof.check("vicreg", [z1, z2], ref.value, g)
+    g0 = r.grads[0]
+    assert not r.agrees and g0.worst == (3, 2) and g0.disagreeing == 1
+    assert np.isnan(g0.max_error) and np.isnan(g0.max_ratio)
+
+
 def test_gradients_by_name_and_the_other_spellings():
     z1, z2 = sslproof.inputs("align", 8, 4)
     ref = sslproof.reference("align", z1, z2)

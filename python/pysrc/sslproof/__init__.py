@@ -330,6 +330,11 @@ def evaluate(
 # --- check --------------------------------------------------------------------------------
 
 
+def _nan(x: Optional[float]) -> float:
+    """A float of the report's JSON, where NaN (a NaN entry of yours) travels as null."""
+    return float("nan") if x is None else x
+
+
 @dataclass(frozen=True)
 class GradientResult:
     """The comparison of one input's gradient."""
@@ -438,9 +443,9 @@ class Report:
         self.tolerance: float = v["tolerance"]
         self.grads: Tuple[GradientResult, ...] = tuple(
             GradientResult(
-                g["input"], g["max_error"], g["tolerance"], tuple(g["worst"]), g["disagreeing"],
+                g["input"], _nan(g["max_error"]), g["tolerance"], tuple(g["worst"]), g["disagreeing"],
                 tuple(tuple(w) for w in g["widened"]), g["per_entry"], g["worst_tolerance"],
-                g["max_ratio"],
+                _nan(g["max_ratio"]),
             )
             for g in raw["grads"]
         )
