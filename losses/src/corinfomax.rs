@@ -17,7 +17,9 @@ use crate::float::{Out, Real, centre, k, require_finite};
 use crate::kernels::{gram_tn, half_logdet_and_inverse};
 use crate::loss::{Loss, Mistake, Range, Variant, float_evaluations, param};
 use crate::registry::LossSpec;
-use crate::rounding::{Magnitudes, Mode, abs, condition, contract, prop, twin};
+use crate::rounding::{
+    Magnitudes, Mode, abs, condition, contract, difference_magnitudes, prop, twin,
+};
 
 // ---------------------------------------------------------------------------------------------
 // MPFR
@@ -406,11 +408,8 @@ impl Loss for CorInfoMax {
             if abs_mode {
                 value += alpha * diff.norm_squared() / (b * d) as f64;
                 // plus one rounding of each input (inputs given in float64, computed lower).
-                let n_sqrt = (b.max(d) as f64).sqrt();
-                gi = DMatrix::from_fn(b, d, |i, j| {
-                    let input = (inputs[0][(i, j)].abs() + inputs[1][(i, j)].abs()) / n_sqrt;
-                    (diff[(i, j)].abs() + input) * (2.0 * alpha / (b * d) as f64)
-                });
+                gi = difference_magnitudes(&inputs[0], &inputs[1], b.max(d))
+                    * (2.0 * alpha / (b * d) as f64);
             }
             let mut grads = Vec::new();
             let mut entries = Vec::new();

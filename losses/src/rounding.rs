@@ -384,3 +384,19 @@ pub(crate) fn gram_col_norms(x: &DMatrix<f64>, div: f64) -> Vec<f64> {
         .map(|j| x.column(j).dot(&kx.column(j)).max(0.0).sqrt() / div)
         .collect()
 }
+
+/// Entry by entry, the magnitude of an invariance term's difference `z1 − z2` (per `√n·u`, `n` the
+/// longest reduction): its own size, since `fl(a − b) = (a − b)(1 + δ)`, plus one rounding of
+/// each input, `(|z1_ij| + |z2_ij|)/√n`, for an implementation handed float64 inputs that rounds
+/// them to its precision first (a difference near zero moves by that much).
+pub(crate) fn difference_magnitudes(
+    z1: &DMatrix<f64>,
+    z2: &DMatrix<f64>,
+    n: usize,
+) -> DMatrix<f64> {
+    let n_sqrt = (n as f64).sqrt();
+    DMatrix::from_fn(z1.nrows(), z1.ncols(), |i, j| {
+        let (a, b) = (z1[(i, j)], z2[(i, j)]);
+        (a - b).abs() + (a.abs() + b.abs()) / n_sqrt
+    })
+}

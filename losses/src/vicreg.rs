@@ -20,7 +20,8 @@ use crate::kernels::{gram_nt, gram_tn};
 use crate::loss::{Loss, Mistake, Param, Range, Variant, float_evaluations, param};
 use crate::registry::LossSpec;
 use crate::rounding::{
-    Hinge, LAMBDA, Magnitudes, Mode, Precision, abs, contract, gram_col_norms, prop, twin,
+    Hinge, LAMBDA, Magnitudes, Mode, Precision, abs, contract, difference_magnitudes,
+    gram_col_norms, prop, twin,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -512,11 +513,7 @@ impl Loss for Vicreg {
             // relative to its own difference.
             let gi = if abs_mode {
                 // plus one rounding of each input (inputs given in float64, computed lower).
-                DMatrix::from_fn(b, d, |i, j| {
-                    let input =
-                        (inputs[0][(i, j)].abs() + inputs[1][(i, j)].abs()) / (n as f64).sqrt();
-                    (diff[(i, j)].abs() + input) * (2.0 * sim / inv_div)
-                })
+                difference_magnitudes(&inputs[0], &inputs[1], n) * (2.0 * sim / inv_div)
             } else {
                 DMatrix::zeros(b, d)
             };
