@@ -13,6 +13,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use sslproof::claim::{Config, Report};
 use sslproof::report;
+use sslproof_losses::estimate::TolMode;
 use sslproof_losses::loss::Loss;
 use sslproof_losses::registry::{self, LossSpec};
 use sslproof_losses::rounding::Precision;
@@ -159,6 +160,13 @@ struct CheckArgs {
     /// The arithmetic you computed in (default: f32 if any input is float32, else f64).
     #[arg(long, value_parser = precision_parser())]
     precision: Option<Precision>,
+    /// The gradients' tolerance. `estimate` (float32 only; other precisions use the bound):
+    /// the a-priori bound scaled to the error our float32 implementation makes at your inputs
+    /// under four summation orders, times a calibrated factor (docs/losses.md, "Estimated
+    /// tolerances"; the power gained is in docs/validation/power.md); it costs four float32
+    /// evaluations of the loss. `bound`: the a-priori bound alone.
+    #[arg(long, default_value = "estimate", value_parser = ["estimate", "bound"])]
+    tolerance: String,
     /// Working precision in bits of the MPFR reference.
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(64..=4096))]
     prec: u32,
@@ -421,6 +429,7 @@ fn check(a: &CheckArgs) -> Result<ExitCode> {
         precision,
         hp_bits: a.prec,
         max_memory: a.max_memory,
+        tolerance: TolMode::parse(&a.tolerance).expect("a listed name"),
         ..checker::Options::default()
     };
     let user = checker::UserNumbers {

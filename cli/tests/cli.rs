@@ -240,6 +240,79 @@ fn check_exit_codes_on_golden_files() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// `--tolerance`: in float32 the report says the gradients' tolerance was estimated at the
+/// inputs (the default) or is the bound (`--tolerance bound`), and the JSON report records the
+/// factor applied; an unknown mode is refused (exit 2).
+#[test]
+fn check_tolerance_estimate_and_bound() {
+    let m = manifest("barlow-twins");
+    let c = case(&m, "official/medium");
+    let ins = files(c, "inputs");
+    let gs = files(c, "grads");
+    let v = format!("{:e}", c["value"].as_f64().unwrap());
+    let json_path = std::env::temp_dir().join(format!("sslproof-tol-{}.json", std::process::id()));
+    let json = json_path.to_str().unwrap();
+    let run = |mode: &str| {
+        let mut args = vec![
+            "check",
+            "--loss",
+            "barlow-twins",
+            "--precision",
+            "f32",
+            "--tolerance",
+            mode,
+            "--value",
+            &v,
+            "--json",
+            json,
+            "--inputs",
+        ];
+        args.extend(ins.iter().map(String::as_str));
+        args.push("--grad");
+        args.extend(gs.iter().map(String::as_str));
+        let out = sslproof(&args);
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        assert_eq!(out.status.code(), Some(0), "{text}");
+        let rep: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+        (text, rep)
+    };
+    let (text, rep) = run("bound");
+    assert_eq!(rep["tolerance_source"]["kind"], "bound", "{rep}");
+    assert!(
+        text.contains("gradient tolerance: the a-priori bound"),
+        "{text}"
+    );
+    // The JSON report records what the estimate measured and applied (here well inside the
+    // bound; what that rejects is held in losses/tests/estimate.rs).
+    let (text, rep) = run("estimate");
+    std::fs::remove_file(&json_path).ok();
+    assert!(
+        text.contains("gradient tolerance: estimated at these inputs"),
+        "{text}"
+    );
+    let scale = rep["tolerance_source"]["scales"][0].as_f64().unwrap();
+    assert!(
+        scale < 0.5,
+        "the estimate should be well inside the bound here: {rep}"
+    );
+    let out = sslproof(&[
+        "check",
+        "--loss",
+        "barlow-twins",
+        "--tolerance",
+        "nope",
+        "--value",
+        "1",
+        "--inputs",
+        &ins[0],
+        &ins[1],
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("estimate") && err.contains("bound"), "{err}");
+}
+
 /// Exit 3 where the precision cannot give a trustworthy answer (CorInfoMax, d > B, in float32).
 #[test]
 fn check_says_when_a_precision_cannot_be_trusted() {

@@ -157,6 +157,14 @@ def main():
                     row["check_trustworthy"] = rep.trustworthy
                     row["entry_ratio"] = max((g.max_ratio for g in rep.grads), default=0.0)
                     row["check_value_ratio"] = rep.value_error / rep.tolerance
+                    src = rep.tolerance_source
+                    if src["kind"] == "estimate":
+                        # The estimate's margin at this case: this implementation's largest error
+                        # relative to the bound, over our float32 runs' (≤ FACTOR: accepted).
+                        row["over_ours"] = max(
+                            (g.max_ratio * s / max(q, 1e-300)
+                             for g, s, q in zip(rep.grads, src["scales"], src["ratios"])),
+                            default=0.0)
             except Exception as e:  # e.g. a log-determinant not implemented for bfloat16
                 row["error"] = f"{type(e).__name__}: {str(e).splitlines()[0][:120]}"
             rows.append(row)
@@ -193,6 +201,12 @@ def main():
                 mede = statistics.median([r["entry_ratio"] for r in ck]) if ck else float("nan")
                 line += f"{len(ck):>16}{me:>11.3g}{mede:>14.2g}"
             print(line)
+            oo = sorted(r["over_ours"] for r in ck if "over_ours" in r)
+            if oo:
+                worst = max((r for r in ck if "over_ours" in r), key=lambda r: r["over_ours"])
+                print(f"  estimated tolerance ({len(oo)} cases): this implementation's error / our float32 runs' "
+                      f"(relative to the bound): median {statistics.median(oo):.2g}, largest {oo[-1]:.3g} "
+                      f"({worst['loss']} {worst['case']})")
             for r in ck:
                 if r["entry_ratio"] > 1 or r["check_value_ratio"] > 1:
                     bad += 1

@@ -1,8 +1,12 @@
 //! Prints the power table of `docs/validation/power.md`: for each loss (default variant) at the
 //! given shapes, in f64 and f32, the smallest planted error that `check` rejects.
 //!
-//! `cargo run --release -p sslproof-losses --example power_table -- 256x128 512x2048 [--loss=NAME]`
+//! `cargo run --release -p sslproof-losses --example power_table -- 256x128 512x2048 [--loss=NAME] [--tolerance=bound]`
+//!
+//! With `--tolerance=bound` the a-priori bound alone is compared against (the rows' shape cell
+//! then reads `256×128, bound`); by default, `check`'s default, the float32 estimate.
 
+use sslproof_losses::estimate::TolMode;
 use sslproof_losses::golden::{self, Case};
 use sslproof_losses::power::{self, ErrorKind};
 use sslproof_losses::registry::{self, LossSpec};
@@ -15,6 +19,18 @@ fn main() {
     let only: Option<String> = std::env::args()
         .skip(1)
         .find_map(|a| a.strip_prefix("--loss=").map(str::to_string));
+    let mode = match std::env::args()
+        .skip(1)
+        .find_map(|a| a.strip_prefix("--tolerance=").map(str::to_string))
+        .as_deref()
+    {
+        None | Some("estimate") => TolMode::Estimate,
+        Some("bound") => TolMode::Bound,
+        Some(other) => {
+            eprintln!("--tolerance: expected estimate or bound, got {other:?}");
+            std::process::exit(2);
+        }
+    };
     let shapes: Vec<(usize, usize)> = std::env::args()
         .skip(1)
         .filter_map(|a| {
@@ -42,10 +58,10 @@ fn main() {
             let xs = golden::inputs(&spec, &case, SEED);
             for prec in [Precision::F64, Precision::F32] {
                 let t0 = std::time::Instant::now();
-                match power::measure(&spec, &xs, prec) {
+                match power::measure(&spec, &xs, prec, mode) {
                     Ok(p) => println!(
                         "{}",
-                        row(spec.loss.name(), b, d, &p, t0.elapsed().as_secs_f64())
+                        row(spec.loss.name(), b, d, mode, &p, t0.elapsed().as_secs_f64())
                     ),
                     Err(e) => println!(
                         "| {} | {b}×{d} | {} | error: {e} |",
@@ -58,7 +74,22 @@ fn main() {
     }
 }
 
-fn row(loss: &str, b: usize, d: usize, p: &power::PowerReport, secs: f64) -> String {
+fn row(loss: &str, b: usize, d: usize, mode: TolMode, p: &power::PowerReport, secs: f64) -> String {
+    let shape = match mode {
+        TolMode::Estimate => format!("{b}×{d}"),
+        TolMode::Bound => format!("{b}×{d}, bound"),
+    };
+    let applied = match &p.source {
+        sslproof_losses::estimate::Source::Estimate(e) => format!(
+            " bound × {}",
+            e.scales
+                .iter()
+                .map(|s| format!("{s:.2e}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        sslproof_losses::estimate::Source::Bound { .. } => String::new(),
+    };
     let status = format!(
         "{}{}",
         if p.untrustworthy {
@@ -82,7 +113,7 @@ fn row(loss: &str, b: usize, d: usize, p: &power::PowerReport, secs: f64) -> Str
             .map_or("–".to_string(), |x| format!("{x:.1e}"))
     };
     format!(
-        "| {loss} | {b}×{d} | {} | {} | {} | {} | {} | {} | {:.1e} | {:.1e} |  <!-- {secs:.1} s -->",
+        "| {loss} | {shape} | {} | {} | {} | {} | {} | {} | {:.1e} | {:.1e} |  <!--{applied} {secs:.1} s -->",
         p.precision.as_str(),
         status,
         cell(ErrorKind::GradScale),

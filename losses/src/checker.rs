@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 
 use nalgebra::DMatrix;
 
+use crate::estimate::{self, Source, TolMode};
 use crate::float::Out;
 use crate::registry::{LossSpec, SpecError};
 use crate::rounding::{self, Precision, Scale, Tolerance};
@@ -32,6 +33,9 @@ pub struct Options {
     /// Memory budget in bytes: a check whose working set ([`LossSpec::working_set`]) exceeds it is
     /// refused before anything is computed.
     pub max_memory: u128,
+    /// The a-priori bound, or in float32 the bound scaled to the error measured at the input
+    /// ([`crate::estimate`]).
+    pub tolerance: TolMode,
 }
 
 impl Default for Options {
@@ -41,6 +45,7 @@ impl Default for Options {
             hp_bits: 256,
             hp_max_work: 2e7,
             max_memory: crate::npy::DEFAULT_BUDGET,
+            tolerance: TolMode::Estimate,
         }
     }
 }
@@ -202,7 +207,7 @@ impl GradTol {
 /// Every gradient's tolerance for the comparison: the model's (entry by entry where the loss
 /// bounds it so, with its widened columns), the reference's own error bound, and the last f64
 /// rounding of the reference.
-fn grad_tols(tol: &rounding::Tolerance, r: &Reference, ng: usize) -> Vec<GradTol> {
+pub(crate) fn grad_tols(tol: &rounding::Tolerance, r: &Reference, ng: usize) -> Vec<GradTol> {
     (0..ng)
         .map(|t| {
             let entries = tol.entries.get(t).cloned().flatten();
@@ -322,6 +327,9 @@ pub struct CheckReport {
     pub diagnosis: Vec<Diagnosis>,
     /// A likely cause outside the diagnosis (a precision mismatch), if any.
     pub hint: Option<String>,
+    /// How the gradients' tolerance was obtained: the a-priori bound, or (float32) the bound
+    /// scaled to the error measured at these inputs.
+    pub tolerance_source: Source,
     pub outcome: Conclusion,
 }
 
@@ -463,8 +471,7 @@ pub fn fits_shape(
     n_inputs: usize,
     opts: &Options,
 ) -> Result<(), SpecError> {
-    let hp = (spec.hp_work(b, d, n_inputs) <= opts.hp_max_work).then_some(opts.hp_bits);
-    let need = spec.working_set(b, d, n_inputs, hp);
+    let need = working_set(spec, b, d, n_inputs, opts);
     if need.is_none_or(|n| n > opts.max_memory) {
         return Err(SpecError::TooLarge {
             what: format!(
@@ -478,6 +485,33 @@ pub fn fits_shape(
         });
     }
     Ok(())
+}
+
+/// The bytes a check of `n_inputs` inputs (the first `B × d`) holds at once with `opts`: the
+/// loss's working set ([`LossSpec::working_set`], with the MPFR reference where
+/// [`Options::hp_max_work`] affords it) and, for the estimated tolerance, one float32 run beside
+/// it. `None` when it overflows.
+pub fn working_set(
+    spec: &LossSpec,
+    b: usize,
+    d: usize,
+    n_inputs: usize,
+    opts: &Options,
+) -> Option<u128> {
+    let hp = (spec.hp_work(b, d, n_inputs) <= opts.hp_max_work).then_some(opts.hp_bits);
+    let need = spec.working_set(b, d, n_inputs, hp);
+    // The estimate's float32 runs, one at a time beside everything the check keeps: the loss's
+    // inputs and scratch in float32 (half their f64 size), its gradients, and their f64 copies.
+    match opts.tolerance {
+        TolMode::Bound => need,
+        TolMode::Estimate => need.and_then(|n| {
+            let f32_run = spec.working_set(b, d, n_inputs, None)? / 2;
+            let grads = (n_inputs as u128)
+                .checked_mul(b as u128)?
+                .checked_mul(d as u128)?;
+            n.checked_add(f32_run)?.checked_add(grads.checked_mul(12)?)
+        }),
+    }
 }
 
 /// Checks the user's numbers. Errors only for bad input (count, shape, NaN in the inputs, an
@@ -513,7 +547,18 @@ pub fn check(
     }
     fits(spec, inputs, opts)?;
     let r = reference(spec, inputs, opts)?;
-    let tol = rounding::tolerance(&r.scale, &r.out64, opts.precision);
+    let bound = rounding::tolerance(&r.scale, &r.out64, opts.precision);
+    let mode = if user.grads.is_some() {
+        opts.tolerance
+    } else {
+        TolMode::Bound
+    };
+    let (tol, mut tolerance_source) = estimate::apply(spec, inputs, &r, bound, mode);
+    if user.grads.is_none() && opts.tolerance == TolMode::Estimate {
+        tolerance_source = Source::Bound {
+            why: "no gradient given (the value's tolerance is always the bound)".into(),
+        };
+    }
     // The comparison allows the user's error, the reference's, and the last f64 rounding.
     let tv = tol.value + r.error.value + 2.0 * f64::EPSILON * r.out.value.abs();
     let tg = grad_tols(&tol, &r, ng);
@@ -574,6 +619,7 @@ pub fn check(
         hinge_columns: tol.hinge_columns,
         diagnosis,
         hint,
+        tolerance_source,
         outcome,
     })
 }
@@ -737,6 +783,9 @@ impl CheckReport {
                     "          column {col}: tolerance widened to {t:.2e} (on the variance hinge)"
                 );
             }
+        }
+        if !self.grads.is_empty() {
+            let _ = writeln!(s, "{}", self.tolerance_source.describe());
         }
         if self.grads.is_empty() {
             let _ = writeln!(

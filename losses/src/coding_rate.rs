@@ -15,8 +15,8 @@ use sslproof::hp::Mat;
 
 use crate::batch::{BatchError, LossAndGrad};
 use crate::float::{Out, Real, centre, k, require_batch};
-use crate::kernels::{gram_nt, gram_tn, half_logdet_and_inverse};
-use crate::loss::{Loss, Mistake, Range, Variant, float_evaluations, param};
+use crate::kernels::{gram_nt, gram_tn, half_logdet_and_inverse, lu_half_logdet_and_inverse};
+use crate::loss::{Loss, Mistake, OfficialAlgorithm, Range, Variant, float_evaluations, param};
 use crate::registry::LossSpec;
 use crate::rounding::{Magnitudes, Mode, condition, contract, prop, twin};
 
@@ -106,6 +106,13 @@ pub struct Knobs {
     pub half: bool,
     pub weight: RateWeight,
     pub sign: f64,
+    /// Always the `d × d` feature form `I + cZᵀZ`, as the official codes compute it, even when
+    /// `d > m` (by default the smaller of the two forms, which errs less): what the float32
+    /// estimate runs ([`crate::estimate`]).
+    pub feature_form: bool,
+    /// The log-determinant and the inverse by LU with partial pivoting, as `torch.logdet` computes
+    /// them (MCR², EMP-SSL, lightly); by default (and SimDINO's `cholesky_ex`), by Cholesky.
+    pub lu: bool,
 }
 
 impl Knobs {
@@ -117,6 +124,8 @@ impl Knobs {
             half: true,
             weight,
             sign: 1.0,
+            feature_form: false,
+            lu: false,
         }
     }
     /// The scalar `c` in `I + c·ZᵀZ`.
@@ -134,10 +143,15 @@ impl Knobs {
     }
 }
 
-/// `I + c·ZᵀZ` or `I + c·ZZᵀ`, whichever is smaller.
-pub fn rate_matrix<T: Real>(z: &DMatrix<T>, c: T) -> DMatrix<T> {
+/// `I + c·ZᵀZ` or `I + c·ZZᵀ`, whichever is smaller (`I + c·ZᵀZ` whatever the shape with
+/// `feature`).
+pub fn rate_matrix<T: Real>(z: &DMatrix<T>, c: T, feature: bool) -> DMatrix<T> {
     let (m, d) = z.shape();
-    let mut a = if d <= m { gram_tn(z) } else { gram_nt(z) } * c;
+    let mut a = if d <= m || feature {
+        gram_tn(z)
+    } else {
+        gram_nt(z)
+    } * c;
     for i in 0..a.nrows() {
         a[(i, i)] += T::one();
     }
@@ -152,14 +166,18 @@ pub fn float<T: Real>(z: &DMatrix<T>, kn: &Knobs) -> Result<Out<T>, BatchError> 
     let zz = if kn.centred { centre(z) } else { z.clone() };
     let c: T = k(kn.c(m, d));
     let factor: T = k(kn.factor(m, d));
-    let (r, ainv) = half_logdet_and_inverse(
-        rate_matrix(&zz, c),
-        "the coding-rate matrix I + αZᵀZ",
-        "it is positive definite for every finite Z when α = d/(Bε²) > 0; check ε and the scale of the features",
-    )?;
+    let feature = kn.feature_form || d <= m;
+    let a = rate_matrix(&zz, c, kn.feature_form);
+    const MATRIX: &str = "the coding-rate matrix I + αZᵀZ";
+    const HINT: &str = "it is positive definite for every finite Z when α = d/(Bε²) > 0; check ε and the scale of the features";
+    let (r, ainv) = if kn.lu {
+        lu_half_logdet_and_inverse(a, MATRIX, HINT)?
+    } else {
+        half_logdet_and_inverse(a, MATRIX, HINT)?
+    };
     // The scalars go on the small matrix: one pass over the m × d gradient.
     let ainv = ainv * (c * factor);
-    let g = if d <= m { &zz * ainv } else { ainv * &zz };
+    let g = if feature { &zz * ainv } else { ainv * &zz };
     // Centring is a projection of the rows; the gradient is projected the same way.
     let g = if kn.centred { centre(&g) } else { g };
     Ok(Out {
@@ -222,11 +240,25 @@ static MISTAKES: &[Mistake] = &[
     },
 ];
 
+/// The largest `d` at which the float32 estimate runs the `d × d` feature form (`d³ ≈ 8.6·10⁹`
+/// multiply-adds for its Cholesky factor and inverse: seconds; at d = 8192, minutes).
+pub const FEATURE_FORM_MAX_D: usize = 2048;
+
 /// The coding rate in the spec's convention, or with a mistake planted, in `T`.
 fn evaluate<T: Real>(
     spec: &LossSpec,
     mistake: Option<&str>,
     inputs: &[DMatrix<T>],
+) -> Result<Out<T>, BatchError> {
+    evaluate_in_form(spec, mistake, inputs, false)
+}
+
+/// [`evaluate`], in the `d × d` feature form whatever the shape with `feature_form`.
+fn evaluate_in_form<T: Real>(
+    spec: &LossSpec,
+    mistake: Option<&str>,
+    inputs: &[DMatrix<T>],
+    feature_form: bool,
 ) -> Result<Out<T>, BatchError> {
     let is = |id: &str| mistake == Some(id);
     let weight = match spec.variant.name {
@@ -245,6 +277,9 @@ fn evaluate<T: Real>(
     kn.centred = is("centred");
     kn.half = !is("missing-half");
     kn.sign = if is("sign") { -1.0 } else { 1.0 };
+    kn.feature_form = feature_form;
+    // The official codes' algorithm: torch.logdet (LU) everywhere but SimDINO (cholesky_ex).
+    kn.lu = feature_form && spec.variant.name != "simdino";
     float(&inputs[0], &kn)
 }
 
@@ -392,6 +427,37 @@ impl Loss for CodingRate {
     }
 
     float_evaluations!();
+
+    /// Every official code (MCR², SimDINO, EMP-SSL, lightly) forms the `d × d` matrix
+    /// `I + cZᵀZ` whatever the shape, and all but SimDINO (`cholesky_ex`) take its log-determinant
+    /// by `torch.logdet`, i.e. LU (reference-implementations.md §1.7–1.9); ours takes the `B × B`
+    /// batch form when `d > B`, which errs less, and Cholesky.
+    fn official_algorithm(&self, spec: &LossSpec, b: usize, d: usize) -> OfficialAlgorithm {
+        let lu = spec.variant.name != "simdino";
+        if d > b && d > FEATURE_FORM_MAX_D {
+            OfficialAlgorithm::Unaffordable(format!(
+                "the official codes' d × d feature form at d = {d} (> {FEATURE_FORM_MAX_D}) is too costly to run in float32 here, and our B × B form errs less than it"
+            ))
+        } else if d > b {
+            OfficialAlgorithm::Other(if lu {
+                "the d × d feature form I + cZᵀZ, log det and inverse by LU as torch.logdet"
+            } else {
+                "the d × d feature form I + cZᵀZ, by Cholesky"
+            })
+        } else if lu {
+            OfficialAlgorithm::Other("log det and inverse by LU as torch.logdet")
+        } else {
+            OfficialAlgorithm::Same
+        }
+    }
+
+    fn evaluate_f32_official(
+        &self,
+        spec: &LossSpec,
+        inputs: &[DMatrix<f32>],
+    ) -> Result<Out<f32>, BatchError> {
+        evaluate_in_form(spec, None, inputs, true)
+    }
 
     fn evaluate_hp(
         &self,

@@ -14,8 +14,8 @@ use sslproof::hp::Mat;
 
 use crate::batch::{BatchError, LossAndGrad, column_means, require_same_shape};
 use crate::float::{Out, Real, centre, k, require_finite};
-use crate::kernels::{gram_tn, half_logdet_and_inverse};
-use crate::loss::{Loss, Mistake, Range, Variant, float_evaluations, param};
+use crate::kernels::{gram_tn, half_logdet_and_inverse, lu_half_logdet_and_inverse};
+use crate::loss::{Loss, Mistake, OfficialAlgorithm, Range, Variant, float_evaluations, param};
 use crate::registry::LossSpec;
 use crate::rounding::{
     Magnitudes, Mode, abs, condition, contract, difference_magnitudes, prop, twin,
@@ -135,6 +135,9 @@ pub struct Knobs {
     /// Weights of the **old** mean and covariance (`--la_mu`, `--la_R`); 0 for one batch.
     pub la_mu: f64,
     pub la_r: f64,
+    /// The log-determinants and inverses by LU with partial pivoting, as `torch.logdet` computes
+    /// them (the official code); by default by Cholesky.
+    pub lu: bool,
 }
 
 /// One branch's running state: the previous mean (`1 × d`) and covariance (`d × d`).
@@ -200,11 +203,13 @@ pub fn float<T: Real>(
         for i in 0..d {
             r[(i, i)] += k::<T>(kn.eps);
         }
-        let (half, ainv) = half_logdet_and_inverse(
-            r,
-            "CorInfoMax's covariance (1 − λ_R)ZᵀZ/(B − 1) + λ_R·R_running + εI",
-            "it is positive definite when ε > 0, 0 ≤ λ_R ≤ 1 and the running covariance is positive semi-definite; check eps, la_r and r1/r2",
-        )?;
+        const MATRIX: &str = "CorInfoMax's covariance (1 − λ_R)ZᵀZ/(B − 1) + λ_R·R_running + εI";
+        const HINT: &str = "it is positive definite when ε > 0, 0 ≤ λ_R ≤ 1 and the running covariance is positive semi-definite; check eps, la_r and r1/r2";
+        let (half, ainv) = if kn.lu {
+            lu_half_logdet_and_inverse(r, MATRIX, HINT)?
+        } else {
+            half_logdet_and_inverse(r, MATRIX, HINT)?
+        };
         let ginv = ainv * (-(T::one() - la_r) / d_fac);
         let g_zh = &zh * ginv * (two / div);
         let g = if kn.centred {
@@ -280,6 +285,16 @@ fn evaluate<T: Real>(
     mistake: Option<&str>,
     inputs: &[DMatrix<T>],
 ) -> Result<Out<T>, BatchError> {
+    evaluate_by(spec, mistake, inputs, false)
+}
+
+/// [`evaluate`], the log-determinants by LU with `lu` (the official code's `torch.logdet`).
+fn evaluate_by<T: Real>(
+    spec: &LossSpec,
+    mistake: Option<&str>,
+    inputs: &[DMatrix<T>],
+    lu: bool,
+) -> Result<Out<T>, BatchError> {
     let is = |id: &str| mistake == Some(id);
     let running = spec.variant.name == "running";
     let kn = Knobs {
@@ -291,6 +306,7 @@ fn evaluate<T: Real>(
         sign: if is("sign") { -1.0 } else { 1.0 },
         la_mu: if running { spec.p("la_mu") } else { 0.0 },
         la_r: if running { spec.p("la_r") } else { 0.0 },
+        lu,
     };
     if running {
         let s1 = State {
@@ -353,6 +369,19 @@ impl Loss for CorInfoMax {
     }
 
     float_evaluations!();
+
+    /// The official code takes its log-determinants by `torch.logdet` (LU); ours by Cholesky.
+    fn official_algorithm(&self, _spec: &LossSpec, _b: usize, _d: usize) -> OfficialAlgorithm {
+        OfficialAlgorithm::Other("log det and inverse by LU as torch.logdet")
+    }
+
+    fn evaluate_f32_official(
+        &self,
+        spec: &LossSpec,
+        inputs: &[DMatrix<f32>],
+    ) -> Result<Out<f32>, BatchError> {
+        evaluate_by(spec, None, inputs, true)
+    }
 
     fn evaluate_hp(
         &self,

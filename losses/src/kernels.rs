@@ -164,6 +164,45 @@ pub fn spd_half_logdet_inverse<T: Real>(a: DMatrix<T>) -> Option<(T, DMatrix<T>)
     Some((half, mul_tn(&li, &li)))
 }
 
+/// `(½ log det A, A⁻¹)` by LU with partial pivoting, as `torch.logdet` and its backward compute
+/// them (LAPACK `getrf`, the inverse from the factors), or `None` where `det A ≤ 0` or a pivot
+/// is not finite and non-zero.
+pub fn lu_half_logdet_inverse<T: Real>(a: DMatrix<T>) -> Option<(T, DMatrix<T>)> {
+    let n = a.nrows();
+    let lu = a.lu();
+    let u = lu.u();
+    let mut log = T::zero();
+    let mut negative = lu.p().determinant::<T>() < T::zero();
+    for i in 0..n {
+        let x = u[(i, i)];
+        if !x.is_finite() || x == T::zero() {
+            return None;
+        }
+        negative ^= x < T::zero();
+        log += x.abs().ln();
+    }
+    if negative {
+        return None;
+    }
+    let inv = lu.try_inverse()?;
+    Some((log * nalgebra::convert::<f64, T>(0.5), inv))
+}
+
+/// [`lu_half_logdet_inverse`], or the error naming the matrix (as [`half_logdet_and_inverse`]).
+pub fn lu_half_logdet_and_inverse<T: Real>(
+    a: DMatrix<T>,
+    matrix: &'static str,
+    hint: &'static str,
+) -> Result<(T, DMatrix<T>), BatchError> {
+    let n = a.nrows();
+    lu_half_logdet_inverse(a).ok_or(BatchError::NotPositiveDefinite {
+        matrix,
+        n,
+        why: ": its LU factors give a determinant ≤ 0 or a zero pivot",
+        hint,
+    })
+}
+
 /// `(½ log det A, A⁻¹)` of a symmetric positive definite `A`, by Cholesky, or the error naming
 /// the matrix (`matrix`, with `hint` saying which input or parameter makes it so) and whether an
 /// entry overflowed.

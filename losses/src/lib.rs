@@ -30,6 +30,7 @@ pub mod uniformity;
 pub mod vicreg;
 
 pub mod checker;
+pub mod estimate;
 pub mod golden;
 pub mod input;
 pub mod npy;

@@ -87,6 +87,17 @@ pub struct Scratch {
     pub nn: u32,
 }
 
+/// How the official codes compute a loss, against our float form ([`Loss::official_algorithm`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum OfficialAlgorithm {
+    /// By the same algorithm (up to the order of sums).
+    Same,
+    /// By another one, which [`Loss::evaluate_f32_official`] runs: what it is.
+    Other(&'static str),
+    /// By another one, too costly to run at this shape: why.
+    Unaffordable(String),
+}
+
 /// A loss the checker, the golden files and the theorems know. The default methods describe the
 /// common case: two views `z1 z2` of shape `B × d`, both with gradients.
 pub trait Loss: Sync {
@@ -155,6 +166,23 @@ pub trait Loss: Sync {
         mistake: Option<&str>,
         inputs: &[DMatrix<f32>],
     ) -> Result<Out<f32>, BatchError>;
+
+    /// Whether the official codes compute this variant at `B × d` by another algorithm than our
+    /// float form (one whose rounding errors differ: the coding rate's `d × d` feature form when
+    /// `d > B`, where ours takes the `B × B` batch form). The float32 estimate
+    /// ([`crate::estimate`]) then runs both, the other through [`Loss::evaluate_f32_official`].
+    fn official_algorithm(&self, _spec: &LossSpec, _b: usize, _d: usize) -> OfficialAlgorithm {
+        OfficialAlgorithm::Same
+    }
+
+    /// The loss in `f32` by the official codes' algorithm (see [`Loss::official_algorithm`]).
+    fn evaluate_f32_official(
+        &self,
+        spec: &LossSpec,
+        inputs: &[DMatrix<f32>],
+    ) -> Result<Out<f32>, BatchError> {
+        self.evaluate_f32(spec, None, inputs)
+    }
 
     /// The loss at `prec` bits (MPFR), where the high-precision form has this convention.
     fn evaluate_hp(

@@ -10,6 +10,7 @@
 use nalgebra::DMatrix;
 
 use crate::checker::{self, Options, Reference, UserNumbers};
+use crate::estimate::{self, Source, TolMode};
 use crate::registry::{LossSpec, SpecError};
 use crate::rounding::{self, Precision, Tolerance};
 
@@ -69,6 +70,8 @@ pub struct PowerReport {
     /// why: the correct numbers are then the float64 implementation's (a correct implementation
     /// more precise than the user's), and the error ratios are of those.
     pub f32_failed: Option<String>,
+    /// The tolerance compared against: the bound, or the estimate at these inputs.
+    pub source: Source,
 }
 
 /// The correct implementation's numbers in `precision` (f64 or f32 arithmetic; TF32 and bf16 are
@@ -125,18 +128,22 @@ fn plant(user: &UserNumbers, kind: ErrorKind, delta: f64) -> UserNumbers {
     u
 }
 
-/// The power of `check` at `inputs` in `precision` for every [`ErrorKind`].
+/// The power of `check` at `inputs` in `precision` for every [`ErrorKind`], with the tolerance
+/// of `mode`.
 pub fn measure(
     spec: &LossSpec,
     inputs: &[DMatrix<f64>],
     precision: Precision,
+    mode: TolMode,
 ) -> Result<PowerReport, SpecError> {
     let opts = Options {
         precision,
+        tolerance: mode,
         ..Options::default()
     };
     let r = checker::reference(spec, inputs, &opts)?;
-    let tol = rounding::tolerance(&r.scale, &r.out64, precision);
+    let bound = rounding::tolerance(&r.scale, &r.out64, precision);
+    let (tol, source) = estimate::apply(spec, inputs, &r, bound, mode);
     let names = spec.input_names(inputs.len());
     let (user, f32_failed) = match correct(spec, inputs, precision) {
         Ok(u) => (u, None),
@@ -181,5 +188,6 @@ pub fn measure(
         value_error_over_tolerance: value_ratio,
         powers,
         f32_failed,
+        source,
     })
 }

@@ -85,12 +85,15 @@ pub fn float<T: Real>(x: &DMatrix<T>, kn: &Knobs) -> Result<Out<T>, BatchError> 
     // arithmetic) in the gradient loop rather than kept: B²/2 rows of length d would be a
     // working set far beyond what `Scratch` declares once d exceeds a hundred or so.
     let mut pairs = Vec::with_capacity(b * (b - 1) / 2);
+    // The samples as contiguous columns (the same numbers, read without a stride).
+    let xt = x.transpose();
     // log-mean-exp with the largest exponent taken out (the exponents are ≤ 0).
     let mut m = T::min_value().unwrap();
     for i in 0..b {
         for j in (i + 1)..b {
-            let r = x.row(i) - x.row(j);
-            let n = r.norm();
+            let r = xt.column(i) - xt.column(j);
+            // Summed in order, as the row's norm was (a column's is unrolled: other bits).
+            let n = r.iter().fold(T::zero(), |s, &v| s + v * v).sqrt();
             let e = -t * if kn.squared { n * n } else { n };
             m = m.max(e);
             pairs.push((i, j, e, n));
@@ -110,9 +113,10 @@ pub fn float<T: Real>(x: &DMatrix<T>, kn: &Knobs) -> Result<Out<T>, BatchError> 
         (b * (b - 1) / 2) as f64
     });
     let value = (total / count).ln() + m;
-    let mut g = DMatrix::zeros(b, d);
+    // Accumulated by columns (sample i in column i), transposed at the end.
+    let mut gt = DMatrix::zeros(d, b);
     for &(i, j, e, n) in &pairs {
-        let r = x.row(i) - x.row(j);
+        let r = xt.column(i) - xt.column(j);
         let w = (e - m).exp() * mult / total;
         let coef = if kn.squared {
             -t * k::<T>(2.0)
@@ -121,15 +125,15 @@ pub fn float<T: Real>(x: &DMatrix<T>, kn: &Knobs) -> Result<Out<T>, BatchError> 
         } else {
             T::zero()
         };
-        let v = &r * (w * coef);
-        let gi = g.row(i) + &v;
-        g.row_mut(i).copy_from(&gi);
-        let gj = g.row(j) - &v;
-        g.row_mut(j).copy_from(&gj);
+        let v = r * (w * coef);
+        let mut gi = gt.column_mut(i);
+        gi += &v;
+        let mut gj = gt.column_mut(j);
+        gj -= &v;
     }
     Ok(Out {
         value,
-        grads: vec![g],
+        grads: vec![gt.transpose()],
     })
 }
 

@@ -5,6 +5,7 @@
 
 use nalgebra::DMatrix;
 use sslproof_losses::checker::{self, Conclusion, Options, ReferenceKind, UserNumbers};
+use sslproof_losses::estimate::{Source, TolMode};
 use sslproof_losses::golden::{self, Case};
 use sslproof_losses::registry::{self, LossSpec, SpecError};
 use sslproof_losses::rounding::{self, Precision};
@@ -338,10 +339,16 @@ fn the_stated_tolerance_is_the_documented_sum() {
     let spec = LossSpec::named("vicreg", None, &[]).unwrap();
     let (b, d) = (16, 8);
     let ins = inputs(&spec, b, d, 3);
-    for hp_max_work in [0.0, f64::INFINITY] {
+    for (hp_max_work, mode) in [
+        (0.0, TolMode::Bound),
+        (f64::INFINITY, TolMode::Bound),
+        (0.0, TolMode::Estimate),
+        (f64::INFINITY, TolMode::Estimate),
+    ] {
         let opts = Options {
             precision: Precision::F32,
             hp_max_work,
+            tolerance: mode,
             ..Options::default()
         };
         let r = checker::reference(&spec, &ins, &opts).unwrap();
@@ -359,9 +366,21 @@ fn the_stated_tolerance_is_the_documented_sum() {
             rep.value.tolerance, tv,
             "value tolerance (hp_max_work {hp_max_work})"
         );
+        // With the estimate, the model's part is the bound times the factor applied (VICReg's
+        // hinge widening aside: none at these inputs).
+        let scales = match &rep.tolerance_source {
+            Source::Estimate(e) => e.scales.clone(),
+            Source::Bound { .. } => vec![1.0; rep.grads.len()],
+        };
+        assert_eq!(
+            matches!(rep.tolerance_source, Source::Estimate(_)),
+            mode == TolMode::Estimate
+        );
+        assert!(tol.widened.is_empty());
         for (t, s) in rep.grads.iter().enumerate() {
-            let tg =
-                tol.grad_max(t) + r.error.grads[t] + 2.0 * f64::EPSILON * r.out.grads[t].amax();
+            let tg = tol.grad_max(t) * scales[t]
+                + r.error.grads[t]
+                + 2.0 * f64::EPSILON * r.out.grads[t].amax();
             // The same sum, in another order where the entries have their own tolerances.
             assert!(
                 (s.tolerance - tg).abs() <= 4.0 * f64::EPSILON * tg,
@@ -413,7 +432,17 @@ fn the_work_and_memory_limits_are_inclusive() {
     };
     let rep = checker::check(&spec, &ins, &user, &below).unwrap();
     assert_eq!(rep.reference, ReferenceKind::F64);
-    let need = spec.working_set(b, d, ins.len(), Some(at.hp_bits)).unwrap();
+    let need = checker::working_set(&spec, b, d, ins.len(), &at).unwrap();
+    // The estimate's float32 run is part of it (only when it is the tolerance asked for).
+    let bound_only = Options {
+        tolerance: TolMode::Bound,
+        ..at.clone()
+    };
+    assert_eq!(
+        checker::working_set(&spec, b, d, ins.len(), &bound_only),
+        spec.working_set(b, d, ins.len(), Some(at.hp_bits))
+    );
+    assert!(need > spec.working_set(b, d, ins.len(), Some(at.hp_bits)).unwrap());
     let exact = Options {
         max_memory: need,
         ..at.clone()

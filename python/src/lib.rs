@@ -16,6 +16,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use sslproof_losses::checker::{self, Options, ReferenceKind, UserNumbers};
+use sslproof_losses::estimate::TolMode;
 use sslproof_losses::golden;
 use sslproof_losses::registry::{self, LossSpec, PARAM_ALIASES, SpecError};
 use sslproof_losses::rounding::Precision;
@@ -204,6 +205,17 @@ fn options(precision: Precision, prec_bits: u32, max_memory: u128) -> Options {
     }
 }
 
+/// `tolerance=`: `"estimate"` or `"bound"`.
+fn tol_mode(py: Python<'_>, s: &str) -> PyResult<TolMode> {
+    TolMode::parse(s).ok_or_else(|| {
+        error(
+            py,
+            "ConfigError",
+            format!("unknown tolerance {s:?}; known: estimate, bound"),
+        )
+    })
+}
+
 /// The registry as JSON: losses, variants (source, formula, parameters with defaults and
 /// ranges, inputs, which have gradients, whether any number of views is taken), mistakes, the
 /// accepted parameter spellings, and the precisions.
@@ -305,7 +317,7 @@ fn reference<'py>(
 /// `sslproof check` on arrays: returns `(report as JSON, the CLI's text, exit code, seconds the
 /// check took in Rust)`.
 #[pyfunction]
-#[pyo3(signature = (loss, inputs, value, grads, precision, variant, params, prec_bits, max_memory))]
+#[pyo3(signature = (loss, inputs, value, grads, precision, variant, params, prec_bits, max_memory, tolerance))]
 #[allow(clippy::too_many_arguments)]
 fn check<'py>(
     py: Python<'py>,
@@ -318,8 +330,10 @@ fn check<'py>(
     params: Vec<(String, f64)>,
     prec_bits: u32,
     max_memory: u128,
+    tolerance: &str,
 ) -> PyResult<(String, String, u8, f64)> {
     let spec = spec(py, loss, variant, params)?;
+    let mode = tol_mode(py, tolerance)?;
     let precision = match precision {
         None => None,
         Some(p) => Some(Precision::parse(p).ok_or_else(|| {
@@ -345,7 +359,10 @@ fn check<'py>(
         py,
         &spec,
         inputs,
-        &options(Precision::F64, prec_bits, max_memory),
+        &Options {
+            tolerance: mode,
+            ..options(Precision::F64, prec_bits, max_memory)
+        },
     )?;
     let (xs, mut any_f32) = matrices(py, &spec, inputs, "")?;
     let gs = match grads {
@@ -383,7 +400,10 @@ fn check<'py>(
     } else {
         Precision::F64
     });
-    let opts = options(precision, prec_bits, max_memory);
+    let opts = Options {
+        tolerance: mode,
+        ..options(precision, prec_bits, max_memory)
+    };
     let user = UserNumbers { value, grads: gs };
     let (report, secs) = py.detach(|| {
         let t = Instant::now();

@@ -182,6 +182,32 @@ def test_each_gradient_entry_has_its_own_tolerance():
     assert "tolerance there" in str(r)
 
 
+def test_the_float32_tolerance_is_estimated_at_the_inputs():
+    """In float32 the gradients' tolerance is the bound scaled to the error of our float32 runs
+    (``tolerance_source``); ``tolerance="bound"`` keeps the bound, and a gradient error between the
+    two (Barlow Twins at 256x128, the whole gradient x (1 + 3e-5): the bound rejects from 5.2e-5,
+    the estimate from 1.7e-5, docs/validation/power.md) passes the bound and not the estimate."""
+    z1, z2 = sslproof.inputs("barlow-twins", 256, 128, seed=20261202)
+    value, grads = sslproof.evaluate("barlow-twins", z1, z2, dtype="float32")
+    est = sslproof.check("barlow-twins", [z1, z2], value, grads)
+    bound = sslproof.check("barlow-twins", [z1, z2], value, grads, tolerance="bound")
+    assert est.agrees and bound.agrees
+    src = est.tolerance_source
+    assert src["kind"] == "estimate" and 4 <= src["runs"] <= 16 and src["factor"] == 8
+    for s, q, g, h in zip(src["scales"], src["ratios"], est.grads, bound.grads):
+        assert 1 / 256 <= s < 1 and s == min(1.0, max(8 * q, 1 / 256))
+        assert g.tolerance < h.tolerance
+    assert bound.tolerance_source["kind"] == "bound" and "asked for" in bound.tolerance_source["why"]
+    assert "gradient tolerance: estimated at these inputs" in str(est)
+    wrong = [np.asarray(grads[0], dtype=np.float64) * (1 + 3e-5), grads[1]]
+    assert sslproof.check("barlow-twins", [z1, z2], value, wrong, precision="f32", tolerance="bound").agrees
+    assert not sslproof.check("barlow-twins", [z1, z2], value, wrong, precision="f32").agrees
+    f64 = sslproof.check("barlow-twins", [z1, z2], value, grads, precision="f64")
+    assert f64.tolerance_source["kind"] == "bound" and "only float32" in f64.tolerance_source["why"]
+    with pytest.raises(sslproof.ConfigError, match="estimate, bound"):
+        sslproof.check("barlow-twins", [z1, z2], value, grads, tolerance="tight")
+
+
 def test_a_nan_gradient_entry_is_the_worst_and_stays_nan():
     z1, z2 = sslproof.inputs("vicreg", 16, 8)
     ref = sslproof.reference("vicreg", z1, z2)

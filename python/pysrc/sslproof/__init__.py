@@ -461,6 +461,10 @@ class Report:
             for d in raw["diagnosis"]
         )
         self.hint: Optional[str] = raw["hint"]
+        #: How the gradients' tolerance was obtained: ``{"kind": "bound", "why": ...}`` or
+        #: ``{"kind": "estimate", "runs", "factor", "floor", "ratios", "scales"}`` (per input with
+        #: a gradient: the largest error / bound of our float32 runs, and the factor applied).
+        self.tolerance_source: Dict[str, Any] = raw["tolerance_source"]
         self.outcome: str = {"Agrees": "agrees", "Disagrees": "disagrees", "Untrustworthy": "untrustworthy"}[
             raw["outcome"]
         ]
@@ -507,6 +511,7 @@ def check(
     *,
     prec_bits: int = 256,
     max_memory: int = DEFAULT_MAX_MEMORY,
+    tolerance: str = "estimate",
     **params: float,
 ) -> Report:
     """Check your loss ``value`` (and ``grads``, one per input with a gradient) at ``inputs``
@@ -516,6 +521,11 @@ def check(
     ``inputs`` and ``grads`` are lists in the loss's input order or dicts by name (``z1``,
     ``grad_z1`` or ``z1_grad``). Arrays may be numpy, torch or JAX. Gradients not given are
     reported as not checked, never as agreeing.
+
+    ``tolerance``: ``"estimate"`` (default; float32 only, other precisions use the bound) scales
+    the a-priori bound of the gradients to the error our float32 implementation makes at these
+    inputs under four summation orders, times a calibrated factor (``report.tolerance_source``
+    says what was measured and applied); ``"bound"`` keeps the a-priori bound alone.
 
     Bad input raises :class:`InputError` or :class:`ConfigError` naming what to fix.
 
@@ -554,7 +564,8 @@ def check(
     if not math.isfinite(v):
         raise InputError(f"the loss value is {v}; a finite value is needed to compare")
     raw, text, code, secs = _native.check(
-        loss, xs, v, gs, precision, variant, _params(params), int(prec_bits), int(max_memory)
+        loss, xs, v, gs, precision, variant, _params(params), int(prec_bits), int(max_memory),
+        tolerance,
     )
     return Report(json.loads(raw), text, code, secs)
 

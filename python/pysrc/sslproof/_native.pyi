@@ -26,6 +26,7 @@ def check(
     params: List[Tuple[str, float]],
     prec_bits: int,
     max_memory: int,
+    tolerance: str,
 ) -> Tuple[str, str, int, float]: ...
 def inputs(
     loss: str, variant: Optional[str], b: int, d: int, seed: int, views: Optional[int]

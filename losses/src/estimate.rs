@@ -1,0 +1,455 @@
+//! The float32 gradient tolerance *at the input at hand*: the a-priori bound of
+//! [`crate::rounding`] scaled down to a calibrated multiple of the error that float32 arithmetic
+//! actually makes at these inputs.
+//!
+//! The a-priori bound is a worst case over every summation order and every input of the same
+//! magnitudes (a 6σ bound of independent roundings over sums whose terms may cancel); at a given
+//! input, a correct float32 implementation errs 10–1000 times less (`docs/validation/power.md`).
+//! A tolerance that far above the real error accepts gradients wrong by a few per mille. Here the
+//! loss is evaluated in float32 by our own implementation [`runs`] times (4 to 16: more for small
+//! inputs, whose few entries make one run's largest error vary more), under as many summation
+//! orders — the samples and the features permuted, consistently in every input, by seeded
+//! permutations (the identity first), and the result permuted back: every loss is equivariant
+//! under both, so each run is a correct float32 evaluation whose sums run in another order. For
+//! each input with a gradient, `ρ` is the largest `|error| / bound` over its entries and the runs
+//! (the error against the reference; the bound entry by entry, as [`crate::checker`] compares).
+//! The tolerance is then the bound times
+//!
+//! ```text
+//!     s = min(1, max(FACTOR·ρ, FLOOR))
+//! ```
+//!
+//! entry by entry, so the bound's shape (which entries may err more) is kept and only its level
+//! is measured. [`FACTOR`] covers implementations that order or block their sums differently from
+//! ours (torch and numpy on the CPU, the H200 records): it is calibrated against them in
+//! `docs/validation/power.md` ("Estimated tolerances"). [`FLOOR`] keeps a lucky input, where our
+//! runs happen to err very little, from shrinking the tolerance below what other correct
+//! implementations need.
+//!
+//! Kept from the bound: the trustworthiness test (exit 3), the value's tolerance (one scalar per
+//! run is too few samples to estimate its spread), VICReg's hinge widening, the reference's own
+//! error, and every precision but float32 (TF32 and bfloat16 products are not emulated here). Where
+//! our float32 evaluation fails (a covariance it cannot factor), the bound stands and the report
+//! says why.
+
+use nalgebra::DMatrix;
+
+use crate::checker::{Reference, grad_tols};
+use crate::float::Out;
+use crate::loss::OfficialAlgorithm;
+use crate::registry::{Evaluate, LossSpec, SpecError};
+use crate::rounding::{Precision, Tolerance};
+
+/// Float32 evaluations at least: the identity order and three permuted ones.
+pub const RUNS: usize = 4;
+
+/// Float32 evaluations at most: small inputs have few entries, so the largest error of a run
+/// varies more from run to run; they get more runs, until the runs hold [`SAMPLES`] gradient
+/// entries together.
+pub const MAX_RUNS: usize = 16;
+
+/// The gradient entries (over all runs and inputs) the estimate aims at.
+pub const SAMPLES: usize = 1 << 16;
+
+/// How many float32 runs the estimate makes for `n` inputs of `B × d`.
+pub fn runs(n: usize, b: usize, d: usize) -> usize {
+    SAMPLES
+        .div_ceil(n.max(1).saturating_mul(b).saturating_mul(d).max(1))
+        .clamp(RUNS, MAX_RUNS)
+}
+
+/// The tolerance is this multiple of the largest error relative to the bound seen in the runs.
+pub const FACTOR: f64 = 8.0;
+
+/// An input's gradient whose entries erred in our runs at fewer than this many places keeps the
+/// bound: so few errors say nothing of the spread.
+pub const MIN_ERRED: usize = 32;
+
+/// The tolerance is never below this fraction of the bound.
+pub const FLOOR: f64 = 1.0 / 256.0;
+
+/// Seed of the permutations (fixed: the same input gives the same tolerance on every machine).
+pub const SEED: u64 = 0x0005_eed0_f0e5;
+
+/// Which tolerance `check` uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TolMode {
+    /// The a-priori bound alone.
+    Bound,
+    /// In float32, the bound scaled to the error measured at the input ([`estimate`]); the bound
+    /// in every other precision.
+    Estimate,
+}
+
+impl TolMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TolMode::Bound => "bound",
+            TolMode::Estimate => "estimate",
+        }
+    }
+    pub fn parse(s: &str) -> Option<TolMode> {
+        match s {
+            "bound" => Some(TolMode::Bound),
+            "estimate" => Some(TolMode::Estimate),
+            _ => None,
+        }
+    }
+}
+
+/// What the estimate measured and applied.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Estimate {
+    pub runs: usize,
+    pub factor: f64,
+    pub floor: f64,
+    /// Where the official codes compute the loss by another algorithm than ours, that algorithm
+    /// (every other run used it).
+    pub official_algorithm: Option<String>,
+    /// Per input with a gradient: the largest `|error| / bound` of our float32 runs.
+    pub ratios: Vec<f64>,
+    /// Per input with a gradient: how many entries erred at all in our runs.
+    pub erred: Vec<usize>,
+    /// Per input with a gradient: the factor applied to the bound, `min(1, max(FACTOR·ρ, FLOOR))`,
+    /// or 1 where fewer than [`MIN_ERRED`] entries erred.
+    pub scales: Vec<f64>,
+}
+
+/// How the tolerance of a check was obtained.
+#[derive(Clone, Debug, serde::Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum Source {
+    /// The a-priori bound; `why` says why no estimate was made.
+    Bound {
+        why: String,
+    },
+    Estimate(Estimate),
+}
+
+impl Source {
+    /// One line for the report.
+    pub fn describe(&self) -> String {
+        match self {
+            Source::Bound { why } => format!("gradient tolerance: the a-priori bound ({why})"),
+            Source::Estimate(e) => {
+                let each: Vec<String> = e
+                    .ratios
+                    .iter()
+                    .zip(&e.scales)
+                    .zip(&e.erred)
+                    .map(|((q, s), &n)| {
+                        if n < MIN_ERRED {
+                            format!("{n} entries erred: the bound")
+                        } else {
+                            format!("{q:.2e} → {s:.2e}")
+                        }
+                    })
+                    .collect();
+                format!(
+                    "gradient tolerance: estimated at these inputs: the a-priori bound × min(1, max({}·ρ, 1/{})), ρ = the largest error / bound of our float32 gradient under {} summation orders{} (per input ρ → factor: {})",
+                    e.factor,
+                    (1.0 / e.floor).round(),
+                    e.runs,
+                    e.official_algorithm
+                        .as_ref()
+                        .map(|a| format!(
+                            ", every other one in the official codes' algorithm ({a})"
+                        ))
+                        .unwrap_or_default(),
+                    each.join(", ")
+                )
+            }
+        }
+    }
+}
+
+/// A seeded permutation of `0..n` (Fisher–Yates).
+fn permutation(n: usize, rng: &mut sslproof::hp::sample::Sampler) -> Vec<usize> {
+    let mut p: Vec<usize> = (0..n).collect();
+    for i in (1..n).rev() {
+        // Modulo bias below 2⁻⁴⁰ for any n a batch can have.
+        let j = (rng.next_u64() % (i as u64 + 1)) as usize;
+        p.swap(i, j);
+    }
+    p
+}
+
+/// How input `name`'s rows and columns follow the batch: rows are samples (`B`), features (`d`,
+/// a covariance) or one (a mean); columns are features.
+#[derive(Clone, Copy, PartialEq)]
+enum Rows {
+    Samples,
+    Features,
+    Fixed,
+}
+
+fn row_kind(spec: &LossSpec, name: &str) -> Rows {
+    // Two sizes no input has, to tell which one the rows follow.
+    const B: usize = 1_000_003;
+    const D: usize = 1_000_033;
+    match spec.loss.input_shape(name, B, D).0 {
+        B => Rows::Samples,
+        D => Rows::Features,
+        _ => Rows::Fixed,
+    }
+}
+
+/// What the float32 runs measured, per input with a gradient.
+#[derive(Clone, Debug)]
+pub struct Runs {
+    /// Run by run (the identity order first): the largest `|error| / bound` over the entries.
+    pub per_run: Vec<Vec<f64>>,
+    /// How many entries erred at all (a non-zero error in at least one run).
+    pub erred: Vec<usize>,
+}
+
+impl Runs {
+    /// The largest `|error| / bound` over the entries and the runs.
+    pub fn ratios(&self) -> Vec<f64> {
+        (0..self.erred.len())
+            .map(|t| self.per_run.iter().map(|q| q[t]).fold(0.0, f64::max))
+            .collect()
+    }
+}
+
+/// Our float32 evaluation at `inputs` under [`runs`] summation orders, and the error of each
+/// gradient relative to `tol`'s entries (with the reference's error, as the checker compares).
+/// `Err` says why no estimate could be made.
+pub fn measure(
+    spec: &LossSpec,
+    inputs: &[DMatrix<f64>],
+    r: &Reference,
+    tol: &Tolerance,
+) -> Result<Runs, String> {
+    let ng = r.out.grads.len();
+    let names = spec.input_names(inputs.len());
+    let (b, d) = inputs[0].shape();
+    let tg = grad_tols(tol, r, ng);
+    let other = match spec.loss.official_algorithm(spec, b, d) {
+        OfficialAlgorithm::Same => false,
+        OfficialAlgorithm::Other(_) => true,
+        OfficialAlgorithm::Unaffordable(why) => return Err(why),
+    };
+    let n_runs = runs(inputs.len(), b, d);
+    let mut per_run = Vec::with_capacity(n_runs);
+    let mut erred: Vec<DMatrix<bool>> = r
+        .out
+        .grads
+        .iter()
+        .map(|g| DMatrix::from_element(g.nrows(), g.ncols(), false))
+        .collect();
+    let mut rng = sslproof::hp::sample::Sampler::new(SEED, 53);
+    for run in 0..n_runs {
+        let order = if run == 0 {
+            Order::identity(b, d)
+        } else {
+            Order {
+                samples: permutation(b, &mut rng),
+                features: permutation(d, &mut rng),
+            }
+        };
+        // Where the official codes take another algorithm, every other run is theirs.
+        let official = other && run % 2 == 1;
+        let out = evaluate_in_order::<f32>(spec, inputs, &order, |xs| {
+            if official {
+                Ok(spec.loss.evaluate_f32_official(spec, xs)?)
+            } else {
+                spec.evaluate(None, xs)
+            }
+        })
+        .map_err(|e| format!("our float32 evaluation fails here ({e})"))?;
+        let mut rho = vec![0f64; ng];
+        for (t, g) in out.grads.iter().take(ng).enumerate() {
+            let rg = &r.out.grads[t];
+            for j in 0..g.ncols() {
+                for i in 0..g.nrows() {
+                    let e = (g[(i, j)] - rg[(i, j)]).abs();
+                    // A NaN or an overflow in float32 gives no estimate.
+                    if !e.is_finite() {
+                        return Err(format!(
+                            "our float32 gradient of {} is not finite at ({i}, {j})",
+                            names[t]
+                        ));
+                    }
+                    let q = if e == 0.0 { 0.0 } else { e / tg[t].at(i, j) };
+                    if !q.is_finite() {
+                        return Err(format!(
+                            "our float32 gradient of {} errs by {e:.2e} at ({i}, {j}), where the bound allows no error",
+                            names[t]
+                        ));
+                    }
+                    rho[t] = rho[t].max(q);
+                    erred[t][(i, j)] |= g[(i, j)] != rg[(i, j)];
+                }
+            }
+        }
+        per_run.push(rho);
+    }
+    Ok(Runs {
+        per_run,
+        erred: erred
+            .iter()
+            .map(|m| m.iter().filter(|&&e| e).count())
+            .collect(),
+    })
+}
+
+/// A summation order: the samples and the features permuted (entry `i` of the permuted batch is
+/// entry `samples[i]` of the original).
+#[derive(Clone, Debug)]
+pub struct Order {
+    pub samples: Vec<usize>,
+    pub features: Vec<usize>,
+}
+
+impl Order {
+    pub fn identity(b: usize, d: usize) -> Order {
+        Order {
+            samples: (0..b).collect(),
+            features: (0..d).collect(),
+        }
+    }
+
+    /// A seeded random order.
+    pub fn random(b: usize, d: usize, seed: u64) -> Order {
+        let mut rng = sslproof::hp::sample::Sampler::new(seed, 53);
+        Order {
+            samples: permutation(b, &mut rng),
+            features: permutation(d, &mut rng),
+        }
+    }
+
+    fn rows(&self, k: Rows) -> Option<&[usize]> {
+        match k {
+            Rows::Samples => Some(&self.samples),
+            Rows::Features => Some(&self.features),
+            Rows::Fixed => None,
+        }
+    }
+}
+
+/// The loss evaluated in `T` on the inputs permuted by `order` (samples consistently in every
+/// view, features in every input, a covariance input on both sides), its gradients permuted
+/// back: the same loss at the same inputs, its sums run in another order. `eval` evaluates the
+/// loss on the permuted inputs (`spec.evaluate(None, xs)`, or another algorithm).
+pub fn evaluate_in_order<T: Evaluate>(
+    spec: &LossSpec,
+    inputs: &[DMatrix<f64>],
+    order: &Order,
+    eval: impl FnOnce(&[DMatrix<T>]) -> Result<Out<T>, SpecError>,
+) -> Result<Out<f64>, SpecError> {
+    let names = spec.input_names(inputs.len());
+    let kinds: Vec<Rows> = names.iter().map(|n| row_kind(spec, n)).collect();
+    let xs: Vec<DMatrix<T>> = inputs
+        .iter()
+        .zip(&kinds)
+        .map(|(m, &k)| {
+            let rows = order.rows(k);
+            DMatrix::from_fn(m.nrows(), m.ncols(), |i, j| {
+                k_of::<T>(m[(rows.map_or(i, |r| r[i]), order.features[j])])
+            })
+        })
+        .collect();
+    let out = eval(&xs)?;
+    drop(xs);
+    let grads = out
+        .grads
+        .iter()
+        .zip(&kinds)
+        .map(|(g, &k)| {
+            let rows = order.rows(k);
+            let mut back = DMatrix::zeros(g.nrows(), g.ncols());
+            for j in 0..g.ncols() {
+                for i in 0..g.nrows() {
+                    back[(rows.map_or(i, |r| r[i]), order.features[j])] = to_f64(g[(i, j)]);
+                }
+            }
+            back
+        })
+        .collect();
+    Ok(Out {
+        value: to_f64(out.value),
+        grads,
+    })
+}
+
+fn k_of<T: Evaluate>(x: f64) -> T {
+    nalgebra::convert(x)
+}
+
+fn to_f64<T: Evaluate>(x: T) -> f64 {
+    nalgebra::try_convert(x).unwrap_or(f64::NAN)
+}
+
+/// The tolerance `check` uses in `mode`: `bound` itself, or in float32 the bound scaled to the
+/// error measured at `inputs` (see the module documentation).
+pub fn apply(
+    spec: &LossSpec,
+    inputs: &[DMatrix<f64>],
+    r: &Reference,
+    bound: Tolerance,
+    mode: TolMode,
+) -> (Tolerance, Source) {
+    let why = if mode == TolMode::Bound {
+        Some("the bound was asked for (--tolerance bound)".to_string())
+    } else if bound.precision != Precision::F32 {
+        Some(format!(
+            "no estimate in {} (only float32 arithmetic is evaluated at the input)",
+            bound.precision.as_str()
+        ))
+    } else if bound.untrustworthy.is_some() {
+        Some("the bound already says the precision cannot conclude here".to_string())
+    } else if r.out.grads.is_empty() {
+        Some("the loss has no gradient to check".to_string())
+    } else {
+        None
+    };
+    if let Some(why) = why {
+        return (bound, Source::Bound { why });
+    }
+    let runs_ = match measure(spec, inputs, r, &bound) {
+        Ok(m) => m,
+        Err(why) => return (bound, Source::Bound { why }),
+    };
+    let rho = runs_.ratios();
+    // Where our runs hardly err (a gradient that float32 computes exactly, as SimSiam's at
+    // d = 1), they say nothing of another order's or another library's error: the bound.
+    let scales: Vec<f64> = rho
+        .iter()
+        .zip(&runs_.erred)
+        .map(|(&q, &n)| {
+            if n < MIN_ERRED {
+                1.0
+            } else {
+                (FACTOR * q).clamp(FLOOR, 1.0)
+            }
+        })
+        .collect();
+    let mut tol = bound;
+    for (t, &s) in scales.iter().enumerate() {
+        tol.grads[t] *= s;
+        if let Some(Some(e)) = tol.entries.get_mut(t) {
+            *e *= s;
+        }
+    }
+    (
+        tol,
+        Source::Estimate(Estimate {
+            runs: runs(inputs.len(), inputs[0].nrows(), inputs[0].ncols()),
+            official_algorithm: match spec.loss.official_algorithm(
+                spec,
+                inputs[0].nrows(),
+                inputs[0].ncols(),
+            ) {
+                OfficialAlgorithm::Other(a) => Some(a.to_string()),
+                _ => None,
+            },
+            factor: FACTOR,
+            floor: FLOOR,
+            ratios: rho,
+            erred: runs_.erred,
+            scales,
+        }),
+    )
+}
