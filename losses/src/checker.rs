@@ -580,26 +580,45 @@ pub fn check(
     };
     // Numbers computed in float32 and saved as float64 are checked as float64 by default (the
     // files say f64): if they disagree at f64 but agree within the float32 model, say so.
-    let hint = (outcome == Conclusion::Disagrees && opts.precision == Precision::F64)
-        .then(|| rounding::tolerance(&r.scale, &r.out64, Precision::F32))
-        .filter(|t32| t32.untrustworthy.is_none())
-        .and_then(|t32| {
-            let tv32 = t32.value + r.error.value + 2.0 * f64::EPSILON * r.out.value.abs();
-            let tg32 = grad_tols(&t32, &r, ng);
-            let (_, _, first32) = compare(
-                &names,
-                user.value,
-                user.grads.as_deref(),
-                &r.out,
-                tv32,
-                &tg32,
-            );
-            first32.is_none().then(|| {
-                "your numbers agree within float32 rounding: if they were computed in float32 \
-                 and saved as float64, pass --precision f32"
-                    .to_string()
+    // The same for a coarser arithmetic than the one declared: float32 numbers whose matrix
+    // products ran in TF32 (JAX's default on GPUs, torch's allow_tf32) or under bfloat16 autocast
+    // look like float32 numbers; each candidate is compared with its a-priori bound.
+    let coarser: &[(Precision, &str)] = match opts.precision {
+        Precision::F64 => &[(
+            Precision::F32,
+            "your numbers agree within float32 rounding: if they were computed in float32 and saved as float64, pass --precision f32",
+        )],
+        Precision::F32 => &[
+            (
+                Precision::Tf32,
+                "your numbers agree within TF32 rounding: if your matrix products ran in TF32 (torch.backends.cuda.matmul.allow_tf32, or JAX's default float32 matmul precision on GPUs), pass --precision tf32",
+            ),
+            (
+                Precision::Bf16,
+                "your numbers agree within bfloat16 autocast rounding: if they were computed under torch.autocast(dtype=torch.bfloat16), pass --precision bf16",
+            ),
+        ],
+        Precision::Tf32 => &[(
+            Precision::Bf16,
+            "your numbers agree within bfloat16 autocast rounding: if they were computed under torch.autocast(dtype=torch.bfloat16), pass --precision bf16",
+        )],
+        Precision::Bf16 => &[],
+    };
+    let hint = (outcome == Conclusion::Disagrees)
+        .then(|| {
+            coarser.iter().find_map(|&(p, says)| {
+                let t = rounding::tolerance(&r.scale, &r.out64, p);
+                if t.untrustworthy.is_some() {
+                    return None;
+                }
+                let tv = t.value + r.error.value + 2.0 * f64::EPSILON * r.out.value.abs();
+                let tg = grad_tols(&t, &r, ng);
+                let (_, _, first) =
+                    compare(&names, user.value, user.grads.as_deref(), &r.out, tv, &tg);
+                first.is_none().then(|| says.to_string())
             })
-        });
+        })
+        .flatten();
     Ok(CheckReport {
         loss: spec.loss.name().to_string(),
         variant: spec.variant.name.to_string(),

@@ -10,7 +10,10 @@
 //! inputs, whose few entries make one run's largest error vary more), under as many summation
 //! orders — the samples and the features permuted, consistently in every input, by seeded
 //! permutations (the identity first), and the result permuted back: every loss is equivariant
-//! under both, so each run is a correct float32 evaluation whose sums run in another order. For
+//! under both, so each run is a correct float32 evaluation whose sums run in another order. Where
+//! the official codes compute the loss by another algorithm than ours
+//! ([`crate::loss::Loss::official_algorithm`]: the coding rate's `d × d` feature form and
+//! `torch.logdet`'s LU, CorInfoMax's LU), every other run is theirs. For
 //! each input with a gradient, `ρ` is the largest `|error| / bound` over its entries and the runs
 //! (the error against the reference; the bound entry by entry, as [`crate::checker`] compares).
 //! The tolerance is then the bound times
@@ -25,6 +28,10 @@
 //! `docs/validation/power.md` ("Estimated tolerances"). [`FLOOR`] keeps a lucky input, where our
 //! runs happen to err very little, from shrinking the tolerance below what other correct
 //! implementations need.
+//!
+//! Where fewer than [`MIN_ERRED`] entries of an input erred at all in the runs (a gradient that
+//! float32 computes exactly, as SimSiam's at d = 1), that input keeps the bound: our exact runs say
+//! nothing of another library's error there.
 //!
 //! Kept from the bound: the trustworthiness test (exit 3), the value's tolerance (one scalar per
 //! run is too few samples to estimate its spread), VICReg's hinge widening, the reference's own
@@ -77,8 +84,8 @@ pub const SEED: u64 = 0x0005_eed0_f0e5;
 pub enum TolMode {
     /// The a-priori bound alone.
     Bound,
-    /// In float32, the bound scaled to the error measured at the input ([`estimate`]); the bound
-    /// in every other precision.
+    /// In float32, the bound scaled to the error measured at the input ([`apply`]); the bound in
+    /// every other precision.
     Estimate,
 }
 

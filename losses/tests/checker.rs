@@ -623,6 +623,51 @@ fn float32_saved_as_float64_gets_a_hint() {
     assert!(!r.render().contains("matches"), "{}", r.render());
 }
 
+/// Float32 numbers whose matrix products ran in TF32 (JAX's default on GPUs) look like float32
+/// numbers: with errors of TF32's size (half its bound, alternating signs) they disagree as f32
+/// and the report says to pass `--precision tf32`, under which they agree; a planted mistake gets
+/// no such hint.
+#[test]
+fn tf32_numbers_checked_as_float32_get_a_hint() {
+    let spec = LossSpec::named("vicreg", None, &[]).unwrap();
+    let xs = inputs(&spec, 32, 12, 10);
+    let r = checker::reference(&spec, &xs, &opts32()).unwrap();
+    let t = rounding::tolerance(&r.scale, &r.out64, Precision::Tf32);
+    assert!(t.untrustworthy.is_none());
+    let grads = r
+        .out
+        .grads
+        .iter()
+        .enumerate()
+        .map(|(k, g)| {
+            DMatrix::from_fn(g.nrows(), g.ncols(), |i, j| {
+                let sign = if (i + j) % 2 == 0 { 1.0 } else { -1.0 };
+                g[(i, j)] + 0.5 * sign * t.grad_at(k, i, j)
+            })
+        })
+        .collect();
+    let user = UserNumbers {
+        value: r.out.value + 0.5 * t.value,
+        grads: Some(grads),
+    };
+    let rep = checker::check(&spec, &xs, &user, &opts32()).unwrap();
+    assert_eq!(rep.outcome, Conclusion::Disagrees, "{}", rep.render());
+    assert!(
+        rep.render().contains("pass --precision tf32"),
+        "{}",
+        rep.render()
+    );
+    let tf32 = Options {
+        precision: Precision::Tf32,
+        ..Options::default()
+    };
+    let rep = checker::check(&spec, &xs, &user, &tf32).unwrap();
+    assert_eq!(rep.outcome, Conclusion::Agrees, "{}", rep.render());
+    let wrong = f32_user(&spec, Some(spec.mistakes()[0].id), &xs);
+    let rep = checker::check(&spec, &xs, &wrong, &opts32()).unwrap();
+    assert!(rep.hint.is_none(), "{}", rep.render());
+}
+
 /// Variants that differ only in a default parameter are named when the user passed none:
 /// lightly's Barlow Twins (λ = 0.005 against the official 0.0051) and lightly's uniformity
 /// (t = 1 against 2), each checked against the default variant.
