@@ -38,6 +38,20 @@ def test_a_correct_numpy_implementation_passes(loss, variant, impl, precision):
     assert {s for s, _, _ in res.reports} | {s for s, _, _ in res.skipped} == set(default_shapes())
 
 
+def test_the_tolerance_mode_reaches_every_check():
+    """``tolerance=`` is passed to every check: the float32 reports say which tolerance they used,
+    and an unknown mode is a ConfigError."""
+    loss, variant, (fn, grad) = CORRECT[0]
+    for mode, kind in [("estimate", {"estimate", "bound"}), ("bound", {"bound"})]:
+        res = assert_loss(fn, loss, variant=variant, grad_fn=grad, precision="f32", tolerance=mode)
+        kinds = {r.tolerance_source["kind"] for _, _, r in res.reports}
+        assert kinds <= kind and kinds, kinds
+        if mode == "estimate":
+            assert "estimate" in kinds  # at least one shape is large enough to estimate
+    with pytest.raises(sslproof.ConfigError):
+        assert_loss(fn, loss, variant=variant, grad_fn=grad, precision="f32", tolerance="nope")
+
+
 # Mistakes planted by hand in the numpy implementations: (loss, knobs, the expected name).
 PLANTED = [
     ("vicreg", dict(biased=True), "biased-divisor"),

@@ -329,6 +329,7 @@ def assert_loss(
     framework: Optional[str] = None,
     views: Optional[Sequence[int]] = None,
     device: Optional[str] = None,
+    tolerance: str = "estimate",
 ) -> LossCheck:
     """Assert that ``fn`` computes ``loss`` (in ``variant``, with ``params``) and its gradients.
 
@@ -348,6 +349,8 @@ def assert_loss(
       returns (float64 → ``f64``, float32 → ``f32``, bfloat16 → ``bf16``). ``"f32"``/``"tf32"``
       feed float32; ``"bf16"`` feeds float32 under ``torch.autocast(dtype=torch.bfloat16)``.
       The inputs are exact in float32, so every precision sees the same numbers.
+    - **Tolerance**: ``"estimate"`` (default) or ``"bound"``, as :func:`sslproof.check`'s: in
+      float32 the gradients' tolerance is measured at each shape's inputs.
 
     Raises ``AssertionError`` at the first shape that disagrees, with the shape, the input and
     entry, the diagnosis (variant or mistake matched) and the full report; ``CallError`` if ``fn``
@@ -415,7 +418,7 @@ def assert_loss(
             if not math.isfinite(value) or not all(np.all(np.isfinite(g)) for g in grads):
                 # Can this precision conclude anything here? (The same check on stand-in numbers:
                 # its tolerance and trustworthiness do not depend on them.)
-                probe = check(loss, xs, 0.0, None, precision=prec, variant=variant, **kw)
+                probe = check(loss, xs, 0.0, None, precision=prec, variant=variant, tolerance=tolerance, **kw)
                 what = "value" if not math.isfinite(value) else "gradient"
                 if probe.trustworthy:
                     raise AssertionError(
@@ -425,7 +428,7 @@ def assert_loss(
                 result.skipped.append(((b, d), nviews, f"your loss returned a non-finite {what}, and "
                                        f"{prec} cannot support a conclusion here: {probe.untrustworthy_reason}"))
                 continue
-            r = check(loss, xs, value, grads, precision=prec, variant=variant, **kw)
+            r = check(loss, xs, value, grads, precision=prec, variant=variant, tolerance=tolerance, **kw)
         except InputError as e:
             # The loss is undefined on this batch (B = 2 for a loss needing more, a zero row…):
             # nothing to compare.
