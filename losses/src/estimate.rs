@@ -65,7 +65,8 @@ pub fn runs(n: usize, b: usize, d: usize) -> usize {
         .clamp(RUNS, MAX_RUNS)
 }
 
-/// The tolerance is this multiple of the largest error relative to the bound seen in the runs.
+/// The tolerance is this multiple of the largest error relative to the bound seen in the runs
+/// (a loss may take more at some shapes: [`crate::loss::Loss::estimate_factor`]).
 pub const FACTOR: f64 = 8.0;
 
 /// An input's gradient whose entries erred in our runs at fewer than this many places keeps the
@@ -236,7 +237,7 @@ pub fn measure(
     let other = match spec.loss.official_algorithm(spec, b, d) {
         OfficialAlgorithm::Same => false,
         OfficialAlgorithm::Other(_) => true,
-        OfficialAlgorithm::Unaffordable(why) => return Err(why),
+        OfficialAlgorithm::NotRun(why) => return Err(why),
     };
     let n_runs = runs(inputs.len(), b, d);
     let mut per_run = Vec::with_capacity(n_runs);
@@ -422,6 +423,9 @@ pub fn apply(
     let rho = runs_.ratios();
     // Where our runs hardly err (a gradient that float32 computes exactly, as SimSiam's at
     // d = 1), they say nothing of another order's or another library's error: the bound.
+    let factor = spec
+        .loss
+        .estimate_factor(spec, inputs[0].nrows(), inputs[0].ncols());
     let scales: Vec<f64> = rho
         .iter()
         .zip(&runs_.erred)
@@ -429,7 +433,7 @@ pub fn apply(
             if n < MIN_ERRED {
                 1.0
             } else {
-                (FACTOR * q).clamp(FLOOR, 1.0)
+                (factor * q).clamp(FLOOR, 1.0)
             }
         })
         .collect();
@@ -452,7 +456,7 @@ pub fn apply(
                 OfficialAlgorithm::Other(a) => Some(a.to_string()),
                 _ => None,
             },
-            factor: FACTOR,
+            factor,
             floor: FLOOR,
             ratios: rho,
             erred: runs_.erred,
