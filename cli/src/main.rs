@@ -162,9 +162,10 @@ struct CheckArgs {
     precision: Option<Precision>,
     /// The gradients' tolerance. `estimate` (float32 only; other precisions use the bound):
     /// the a-priori bound scaled to the error our float32 implementation makes at your inputs
-    /// under four summation orders, times a calibrated factor (docs/losses.md, "Estimated
-    /// tolerances"; the power gained is in docs/validation/power.md); it costs four float32
-    /// evaluations of the loss. `bound`: the a-priori bound alone.
+    /// under 4 to 16 summation orders (more for small inputs), times a calibrated factor
+    /// (docs/losses.md, "Estimated tolerances"; the power gained is in
+    /// docs/validation/power.md); it costs that many float32 evaluations of the loss. `bound`:
+    /// the a-priori bound alone.
     #[arg(long, default_value = "estimate", value_parser = ["estimate", "bound"])]
     tolerance: String,
     /// Working precision in bits of the MPFR reference.

@@ -524,7 +524,7 @@ def check(
 
     ``tolerance``: ``"estimate"`` (default; float32 only, other precisions use the bound) scales
     the a-priori bound of the gradients to the error our float32 implementation makes at these
-    inputs under four summation orders, times a calibrated factor (``report.tolerance_source``
+    inputs under 4 to 16 summation orders, times a calibrated factor (``report.tolerance_source``
     says what was measured and applied); ``"bound"`` keeps the a-priori bound alone.
 
     Bad input raises :class:`InputError` or :class:`ConfigError` naming what to fix.
