@@ -160,12 +160,13 @@ struct CheckArgs {
     /// The arithmetic you computed in (default: f32 if any input is float32, else f64).
     #[arg(long, value_parser = precision_parser())]
     precision: Option<Precision>,
-    /// The gradients' tolerance. `estimate` (float32 only; other precisions use the bound):
-    /// the a-priori bound scaled to the error our float32 implementation makes at your inputs
-    /// under 4 to 16 summation orders (more for small inputs), times a calibrated factor
-    /// (docs/losses.md, "Estimated tolerances"; the power gained is in
-    /// docs/validation/power.md); it costs that many float32 evaluations of the loss. `bound`:
-    /// the a-priori bound alone.
+    /// The gradients' tolerance. `estimate`: the a-priori bound scaled to the error our
+    /// implementation makes at your inputs in your precision (f32; tf32 and bf16 with its matrix
+    /// products emulated, for the losses that have them; f64 uses the bound) under 4 to 16
+    /// summation orders (more for small inputs), times a calibrated factor (docs/losses.md,
+    /// "Estimated tolerances"; the power gained is in docs/validation/power.md); whether your
+    /// precision can conclude (exit 3) is then judged on it; it costs that many float32
+    /// evaluations of the loss. `bound`: the a-priori bound alone.
     #[arg(long, default_value = "estimate", value_parser = ["estimate", "bound"])]
     tolerance: String,
     /// Working precision in bits of the MPFR reference.

@@ -1,12 +1,16 @@
-"""The float32 estimate's factor against torch (docs/losses.md, "Estimated tolerances", "Why 8").
+"""The estimate's factor against torch (docs/losses.md, "Estimated tolerances", "Why 8").
 
-Every loss (the implementations of `sslproof_losses.py`, written like the official code) in
-float32 on the CPU at seeded inputs (`sslproof.inputs`, seeds 0..SEEDS-1) of several shapes,
-checked by `sslproof.check` with the estimated tolerance. For each case where the estimate
-applies, torch's largest |error| / bound over our runs' (`tolerance_source["ratios"]`) — the
-quantity the factor must exceed — and whether the check agreed. Exit 1 if any case is rejected.
+Every loss (the implementations of `sslproof_losses.py`, written like the official code) on the
+CPU at seeded inputs (`sslproof.inputs`, seeds 0..SEEDS-1) of several shapes, in float32, TF32
+(emulated as validate_tolerance.py does: every 2-D matrix product's operands rounded) or
+bfloat16 autocast, checked by `sslproof.check` with the estimated tolerance. For each case where
+the estimate applies, torch's largest |error| / bound over our runs' (`tolerance_source["ratios"]`)
+— the quantity the factor must exceed — and whether the check agreed; for the cases `check` calls
+untrustworthy (exit 3), torch's actual gradient error relative to the gradient's largest entry.
+Exit 1 if any case is rejected.
 
-    python examples/python/calibrate_estimate.py [--seeds 4] [--loss coding-rate]
+    python examples/python/calibrate_estimate.py [--seeds 4] [--loss coding-rate] [--precision bf16]
+        [--tolerance bound]
 """
 
 import argparse
@@ -22,6 +26,7 @@ import sslproof
 
 sys.path.insert(0, str(Path(__file__).parent))
 from sslproof_losses import IMPLEMENTATIONS  # noqa: E402
+from validate_tolerance import emulated_tf32  # noqa: E402
 
 # (loss, variant, shapes): d < B, d = B - 1, and d > B, small to medium.
 CASES = [
@@ -49,8 +54,12 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=4, help="seeds per shape (default 4)")
     ap.add_argument("--loss", help="only this loss")
+    ap.add_argument("--precision", default="f32", choices=["f32", "tf32", "bf16"],
+                    help="torch's arithmetic (default f32)")
+    ap.add_argument("--tolerance", default="estimate", choices=["estimate", "bound"],
+                    help="check's tolerance (default estimate; bound: to count the exit 3s the bound alone gives)")
     args = ap.parse_args()
-    rows, bound = [], collections.Counter()
+    rows, bound, untrusted, failed = [], collections.Counter(), [], collections.Counter()
     for loss, variant, shapes in CASES:
         if args.loss and loss != args.loss:
             continue
@@ -64,27 +73,55 @@ def main():
                 with_grad = names if v["variable_views"] else v["grad_inputs"]
                 ts = [torch.tensor(np.asarray(x), dtype=torch.float32, requires_grad=n not in STATE)
                       for n, x in zip(names, xs)]
-                value = impl(ts, params)
-                value.backward()
+                try:
+                    if args.precision == "bf16":
+                        with torch.autocast("cpu", dtype=torch.bfloat16):
+                            value = impl(ts, params)
+                    elif args.precision == "tf32":
+                        with emulated_tf32():
+                            value = impl(ts, params)
+                    else:
+                        value = impl(ts, params)
+                    value.backward()
+                except RuntimeError as e:  # e.g. an operation torch has no bfloat16 kernel for
+                    failed[(loss, variant, str(e).splitlines()[0][:60])] += 1
+                    continue
                 # A stop-gradient input (SimSiam's z) has no grad: its gradient is zero.
                 grads = [t.grad.double().numpy() if t.grad is not None else np.zeros(t.shape)
                          for n, t in zip(names, ts) if n in with_grad]
+                if not (np.isfinite(float(value.detach())) and all(np.isfinite(g).all() for g in grads)):
+                    failed[(loss, variant, "a value or gradient that is not finite")] += 1
+                    continue
                 r = sslproof.check(loss, [np.asarray(x, dtype=np.float32) for x in xs], float(value.detach()),
-                                   grads, precision="f32", variant=variant, **params)
+                                   grads, precision=args.precision, variant=variant, tolerance=args.tolerance,
+                                   **params)
                 src = r.tolerance_source
+                if not r.trustworthy:
+                    ref = sslproof.reference(loss, *[np.asarray(x, dtype=np.float32) for x in xs],
+                                             variant=variant, **params)
+                    rel = max(float(np.abs(g - rg).max() / max(np.abs(rg).max(), 1e-300))
+                              for g, rg in zip(grads, ref.grads))
+                    # torch's largest error relative to the bound over our runs' (as for the others).
+                    over = max((g.max_ratio * s / q for g, s, q in
+                                zip(r.grads, src.get("scales", []), src.get("ratios", [])) if q > 0),
+                               default=float("nan"))
+                    untrusted.append((rel, loss, variant, b, d, seed, src["kind"], over))
+                    continue
                 if src["kind"] != "estimate":
                     bound[(loss, variant, src["why"][:60])] += 1
                     if not r.agrees and r.trustworthy:
                         rows.append((float("nan"), float("nan"), loss, variant, b, d, seed, False))
                     continue
                 # Only the inputs whose tolerance was estimated (the others keep the bound).
-                over = [g.max_ratio * s / q for g, s, q, n in
-                        zip(r.grads, src["scales"], src["ratios"], src["erred"]) if n >= 32 and q > 0]
+                over = [g.max_ratio * s / q for g, s, q, n, m in
+                        zip(r.grads, src["scales"], src["ratios"], src["erred"], src["entries"])
+                        if n >= min(32, max(1, (m + 1) // 2)) and q > 0]
                 rows.append((max(over, default=0.0), max(g.max_ratio for g in r.grads), loss, variant, b, d,
                              seed, r.agrees))
     est = [w for w in rows if w[0] == w[0]]
-    print(f"torch {torch.__version__}; {len(rows)} cases checked with an estimate or rejected, "
-          f"{sum(bound.values())} kept the bound")
+    print(f"torch {torch.__version__}, {args.precision}, tolerance {args.tolerance}; {len(rows)} cases checked with an estimate or "
+          f"rejected, {sum(bound.values())} kept the bound, {len(untrusted)} untrustworthy (exit 3), "
+          f"{sum(failed.values())} failed in torch")
     if est:
         print(f"torch's rho / ours: median {statistics.median(w[0] for w in est):.2f}")
     by = collections.defaultdict(list)
@@ -97,6 +134,13 @@ def main():
         print(f"  {w[0]:.2f}  worst entry {w[1]:.3f} of its tolerance  {w[2]} {w[3]} {w[4]}x{w[5]} seed {w[6]}")
     for k, n in sorted(bound.items()):
         print(f"  bound kept {n:>3}x: {k[0]} {k[1]}: {k[2]}...")
+    for k, n in sorted(failed.items()):
+        print(f"  torch failed {n:>3}x: {k[0]} {k[1]}: {k[2]}...")
+    if untrusted:
+        print("untrustworthy (exit 3): torch's largest gradient error / the gradient's largest entry:")
+        for w in sorted(untrusted, reverse=True):
+            mine = f", torch's rho / ours {w[7]:.2f}" if w[7] == w[7] else ""
+            print(f"  {w[0]:.2g}  {w[1]} {w[2]} {w[3]}x{w[4]} seed {w[5]} ({w[6]}{mine})")
     bad = [w for w in rows if not w[7]]
     for w in bad:
         print(f"  REJECTED: {w[2]} {w[3]} {w[4]}x{w[5]} seed {w[6]}")

@@ -61,7 +61,7 @@ fn main() {
                             let first: Vec<f64> = runs.iter().map(|q| q[0]).collect();
                             let lo = first.iter().cloned().fold(f64::INFINITY, f64::min);
                             let hi = first.iter().cloned().fold(0.0, f64::max);
-                            let s = (loss.estimate_factor(&spec, b, d) * hi)
+                            let s = (loss.estimate_factor(&spec, b, d, Precision::F32) * hi)
                                 .clamp(estimate::FLOOR, 1.0);
                             println!(
                                 "{} {} {b}x{d} {seed} | {} | {:.2} | {s:.3e}",

@@ -1,7 +1,8 @@
 //! Prints the power table of `docs/validation/power.md`: for each loss (default variant) at the
-//! given shapes, in f64 and f32, the smallest planted error that `check` rejects.
+//! given shapes, in f64 and f32 (or the precisions of `--precision=`), the smallest planted error
+//! that `check` rejects.
 //!
-//! `cargo run --release -p sslproof-losses --example power_table -- 256x128 512x2048 [--loss=NAME] [--tolerance=bound]`
+//! `cargo run --release -p sslproof-losses --example power_table -- 256x128 512x2048 [--loss=NAME] [--tolerance=bound] [--precision=tf32,bf16]`
 //!
 //! With `--tolerance=bound` the a-priori bound alone is compared against (the rows' shape cell
 //! then reads `256×128, bound`); by default, `check`'s default, the float32 estimate.
@@ -31,6 +32,21 @@ fn main() {
             std::process::exit(2);
         }
     };
+    let precisions: Vec<Precision> = match std::env::args()
+        .skip(1)
+        .find_map(|a| a.strip_prefix("--precision=").map(str::to_string))
+    {
+        None => vec![Precision::F64, Precision::F32],
+        Some(list) => list
+            .split(',')
+            .map(|p| {
+                Precision::parse(p).unwrap_or_else(|| {
+                    eprintln!("--precision: expected f64, f32, tf32 or bf16, got {p:?}");
+                    std::process::exit(2);
+                })
+            })
+            .collect(),
+    };
     let shapes: Vec<(usize, usize)> = std::env::args()
         .skip(1)
         .filter_map(|a| {
@@ -56,7 +72,7 @@ fn main() {
                 large: false,
             };
             let xs = golden::inputs(&spec, &case, SEED);
-            for prec in [Precision::F64, Precision::F32] {
+            for &prec in &precisions {
                 let t0 = std::time::Instant::now();
                 match power::measure(&spec, &xs, prec, mode) {
                     Ok(p) => println!(

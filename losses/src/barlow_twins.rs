@@ -13,7 +13,7 @@ use sslproof::hp::Mat;
 
 use crate::batch::{BatchError, LossAndGrad, column_means, require_same_shape};
 use crate::float::{Out, Real, centre, k};
-use crate::kernels::mul_tn;
+use crate::kernels::{mul, mul_tn};
 use crate::loss::{Loss, Mistake, Range, Variant, float_evaluations, param};
 use crate::registry::LossSpec;
 use crate::rounding::{Magnitudes, Mode, contract, prop, twin};
@@ -191,8 +191,8 @@ pub fn float<T: Real>(z1: &DMatrix<T>, z2: &DMatrix<T>, kn: &Knobs) -> Result<Ou
         }
     }
     let value = crate::float::pairwise_sum(&on) + lambda * crate::float::pairwise_sum(&off);
-    let gx1 = &x2 * g.transpose() / bb;
-    let gx2 = &x1 * &g / bb;
+    let gx1 = mul(&x2, &g.transpose()) / bb;
+    let gx2 = mul(&x1, &g) / bb;
     Ok(Out {
         value,
         grads: vec![
@@ -273,6 +273,11 @@ pub struct BarlowTwins;
 pub static BARLOW_TWINS: BarlowTwins = BarlowTwins;
 
 impl Loss for BarlowTwins {
+    /// Its matrix products (forward and gradient) go through the emulating kernels.
+    fn emulates_reduced_products(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &'static str {
         "barlow-twins"
     }

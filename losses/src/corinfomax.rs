@@ -14,7 +14,7 @@ use sslproof::hp::Mat;
 
 use crate::batch::{BatchError, LossAndGrad, column_means, require_same_shape};
 use crate::float::{Out, Real, centre, k, require_finite};
-use crate::kernels::{gram_tn, half_logdet_and_inverse, lu_half_logdet_and_inverse};
+use crate::kernels::{gram_tn, half_logdet_and_inverse, lu_half_logdet_and_inverse, mul};
 use crate::loss::{Loss, Mistake, OfficialAlgorithm, Range, Variant, float_evaluations, param};
 use crate::registry::LossSpec;
 use crate::rounding::{
@@ -211,7 +211,7 @@ pub fn float<T: Real>(
             half_logdet_and_inverse(r, MATRIX, HINT)?
         };
         let ginv = ainv * (-(T::one() - la_r) / d_fac);
-        let g_zh = &zh * ginv * (two / div);
+        let g_zh = mul(&zh, &ginv) * (two / div);
         let g = if kn.centred {
             let gm = g_zh.row_mean() * (T::one() - la_mu);
             let mut g = g_zh;
@@ -330,6 +330,11 @@ pub struct CorInfoMax;
 pub static CORINFOMAX: CorInfoMax = CorInfoMax;
 
 impl Loss for CorInfoMax {
+    /// Its matrix products (forward and gradient) go through the emulating kernels.
+    fn emulates_reduced_products(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &'static str {
         "corinfomax"
     }
@@ -374,8 +379,14 @@ impl Loss for CorInfoMax {
     /// With d > B (the batch covariance rank-deficient, the running one and ε filling its null
     /// space) torch's float32 gradient erred up to 22× our runs' relative to the bound (median
     /// 4.5×, 56 seeded cases; `docs/losses.md`, "Estimated tolerances"): the estimate is not run.
-    fn official_algorithm(&self, _spec: &LossSpec, b: usize, d: usize) -> OfficialAlgorithm {
-        if d > b {
+    fn official_algorithm(
+        &self,
+        _spec: &LossSpec,
+        b: usize,
+        d: usize,
+        precision: crate::rounding::Precision,
+    ) -> OfficialAlgorithm {
+        if d > b && precision == crate::rounding::Precision::F32 {
             OfficialAlgorithm::NotRun(format!(
                 "with d = {d} > B = {b}, the official code's float32 error was measured at up to 22 times our runs' (the batch covariance is rank-deficient and its null space amplifies how each implementation forms it)"
             ))

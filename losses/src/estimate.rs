@@ -1,6 +1,6 @@
-//! The float32 gradient tolerance *at the input at hand*: the a-priori bound of
-//! [`crate::rounding`] scaled down to a calibrated multiple of the error that float32 arithmetic
-//! actually makes at these inputs.
+//! The gradient tolerance *at the input at hand*: the a-priori bound of [`crate::rounding`]
+//! scaled down to a calibrated multiple of the error that the user's arithmetic (float32; TF32
+//! and bfloat16 autocast, emulated) actually makes at these inputs.
 //!
 //! The a-priori bound is a worst case over every summation order and every input of the same
 //! magnitudes (a 6σ bound of independent roundings over sums whose terms may cancel); at a given
@@ -33,19 +33,37 @@
 //! float32 computes exactly, as SimSiam's at d = 1), that input keeps the bound: our exact runs say
 //! nothing of another library's error there.
 //!
-//! Kept from the bound: the trustworthiness test (exit 3), the value's tolerance (one scalar per
-//! run is too few samples to estimate its spread), VICReg's hinge widening, the reference's own
-//! error, and every precision but float32 (TF32 and bfloat16 products are not emulated here). Where
-//! our float32 evaluation fails (a covariance it cannot factor), the bound stands and the report
-//! says why.
+//! **TF32 and bfloat16.** The runs are float32 with every matrix product of the float form
+//! emulated in the user's precision ([`crate::kernels::reduced`]): its operands rounded to TF32
+//! (10 mantissa bits) or bfloat16 (7), and for bfloat16 autocast its output too; NT-Xent also
+//! rounds the elementwise steps that torch's autocast leaves in bfloat16 (the logits after the
+//! division by τ, the log-sum-exps, the backward softmax weights). Runs 0 and 1 of every four
+//! round to nearest, runs 2 and 3 stochastically (Monte Carlo arithmetic in Parker's sense: where
+//! another implementation rounds other intermediate values, its roundings land elsewhere). Only
+//! the losses whose float forms route every product through those kernels are estimated there
+//! ([`crate::loss::Loss::emulates_reduced_products`]); alignment, SimSiam and uniformity, which
+//! have no matrix product, keep the bound.
+//!
+//! **Trustworthiness** (exit 3) is judged on the tolerance used: where the estimate was made, the
+//! value's (the bound's) and the gradients' (the estimate's) must stay below half the value and
+//! half the gradient's largest entry. The bound's condition-number rule (κ·u_eff > ½: its
+//! first-order model may fail) gives way to the runs, which evaluated the loss, factorisation
+//! included, in every order and algorithm; where a run fails (a covariance the emulated
+//! arithmetic cannot factor), no estimate is made and the bound's verdict stands.
+//!
+//! Kept from the bound: the value's tolerance (one scalar per run is too few samples to estimate
+//! its spread), VICReg's hinge widening, the reference's own error, float64, and every case the
+//! report names (a loss not emulated in TF32/bfloat16, a run that fails, an official algorithm
+//! not run).
 
 use nalgebra::DMatrix;
 
 use crate::checker::{Reference, grad_tols};
 use crate::float::Out;
+use crate::kernels::{Products, Rounding, reduced};
 use crate::loss::OfficialAlgorithm;
 use crate::registry::{Evaluate, LossSpec, SpecError};
-use crate::rounding::{Precision, Tolerance};
+use crate::rounding::{Precision, Tolerance, level_reasons};
 
 /// Float32 evaluations at least: the identity order and three permuted ones.
 pub const RUNS: usize = 4;
@@ -69,9 +87,17 @@ pub fn runs(n: usize, b: usize, d: usize) -> usize {
 /// (a loss may take more at some shapes: [`crate::loss::Loss::estimate_factor`]).
 pub const FACTOR: f64 = 8.0;
 
-/// An input's gradient whose entries erred in our runs at fewer than this many places keeps the
-/// bound: so few errors say nothing of the spread.
+/// An input's gradient whose entries erred in our runs at fewer than this many places (or, for
+/// an input of fewer than `2·MIN_ERRED` entries, at fewer than half of them) keeps the bound: so
+/// few errors say nothing of the spread ([`too_few_erred`]).
 pub const MIN_ERRED: usize = 32;
+
+/// Whether `erred` of an input's `entries` gradient entries erring in our runs are too few to
+/// estimate from (see [`MIN_ERRED`]). A tiny input (4 × 3) has only 12 entries; where all of
+/// them erred, its 16 runs still give 192 errors.
+pub fn too_few_erred(erred: usize, entries: usize) -> bool {
+    erred < MIN_ERRED.min(entries.div_ceil(2)).max(1)
+}
 
 /// The tolerance is never below this fraction of the bound.
 pub const FLOOR: f64 = 1.0 / 256.0;
@@ -85,8 +111,8 @@ pub const SEED: u64 = 0x0005_eed0_f0e5;
 pub enum TolMode {
     /// The a-priori bound alone.
     Bound,
-    /// In float32, the bound scaled to the error measured at the input ([`apply`]); the bound in
-    /// every other precision.
+    /// In float32, TF32 and bfloat16, the bound scaled to the error measured at the input
+    /// ([`apply`]); the bound in float64, and where the measurement cannot be made.
     Estimate,
 }
 
@@ -109,6 +135,9 @@ impl TolMode {
 /// What the estimate measured and applied.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Estimate {
+    /// The arithmetic of the runs: float32, or float32 with TF32 or bfloat16 matrix products
+    /// emulated ([`crate::kernels::reduced`]).
+    pub precision: Precision,
     pub runs: usize,
     pub factor: f64,
     pub floor: f64,
@@ -119,9 +148,14 @@ pub struct Estimate {
     pub ratios: Vec<f64>,
     /// Per input with a gradient: how many entries erred at all in our runs.
     pub erred: Vec<usize>,
+    /// Per input with a gradient: how many entries it has.
+    pub entries: Vec<usize>,
     /// Per input with a gradient: the factor applied to the bound, `min(1, max(FACTOR·ρ, FLOOR))`,
-    /// or 1 where fewer than [`MIN_ERRED`] entries erred.
+    /// or 1 where too few entries erred ([`too_few_erred`]).
     pub scales: Vec<f64>,
+    /// Where the bound alone says the precision cannot conclude, why (the estimate decides
+    /// instead: see [`apply`]).
+    pub bound_untrustworthy: Option<String>,
 }
 
 /// How the tolerance of a check was obtained.
@@ -145,17 +179,31 @@ impl Source {
                     .ratios
                     .iter()
                     .zip(&e.scales)
-                    .zip(&e.erred)
-                    .map(|((q, s), &n)| {
-                        if n < MIN_ERRED {
-                            format!("{n} entries erred: the bound")
+                    .zip(e.erred.iter().zip(&e.entries))
+                    .map(|((q, s), (&n, &all))| {
+                        if too_few_erred(n, all) {
+                            format!("{n} of {all} entries erred: the bound")
                         } else {
                             format!("{q:.2e} → {s:.2e}")
                         }
                     })
                     .collect();
+                let arithmetic = match e.precision {
+                    Precision::Tf32 => {
+                        "emulated TF32 gradient (float32, every matrix product's operands rounded to TF32; in half the runs stochastically)"
+                    }
+                    Precision::Bf16 => {
+                        "emulated bfloat16-autocast gradient (float32, every matrix product's operands and output rounded to bfloat16; in half the runs stochastically)"
+                    }
+                    _ => "float32 gradient",
+                };
+                let overruled = e
+                    .bound_untrustworthy
+                    .as_ref()
+                    .map(|w| format!("; the a-priori bound alone would not conclude here ({w}), but every run evaluated the loss and the estimate decides"))
+                    .unwrap_or_default();
                 format!(
-                    "gradient tolerance: estimated at these inputs: the a-priori bound × min(1, max({}·ρ, 1/{})), ρ = the largest error / bound of our float32 gradient under {} summation orders{} (per input ρ → factor: {})",
+                    "gradient tolerance: estimated at these inputs: the a-priori bound × min(1, max({}·ρ, 1/{})), ρ = the largest error / bound of our {arithmetic} under {} summation orders{} (per input ρ → factor: {}){overruled}",
                     e.factor,
                     (1.0 / e.floor).round(),
                     e.runs,
@@ -210,6 +258,8 @@ pub struct Runs {
     pub per_run: Vec<Vec<f64>>,
     /// How many entries erred at all (a non-zero error in at least one run).
     pub erred: Vec<usize>,
+    /// How many entries each gradient has.
+    pub entries: Vec<usize>,
 }
 
 impl Runs {
@@ -234,7 +284,17 @@ pub fn measure(
     let names = spec.input_names(inputs.len());
     let (b, d) = inputs[0].shape();
     let tg = grad_tols(tol, r, ng);
-    let other = match spec.loss.official_algorithm(spec, b, d) {
+    let products = match tol.precision {
+        Precision::F32 => None,
+        Precision::Tf32 => Some(Products::Tf32),
+        Precision::Bf16 => Some(Products::Bf16),
+        Precision::F64 => return Err("no estimate in f64".to_string()),
+    };
+    let arithmetic = match products {
+        None => "float32".to_string(),
+        Some(_) => format!("emulated {}", tol.precision.as_str()),
+    };
+    let other = match spec.loss.official_algorithm(spec, b, d, tol.precision) {
         OfficialAlgorithm::Same => false,
         OfficialAlgorithm::Other(_) => true,
         OfficialAlgorithm::NotRun(why) => return Err(why),
@@ -259,14 +319,30 @@ pub fn measure(
         };
         // Where the official codes take another algorithm, every other run is theirs.
         let official = other && run % 2 == 1;
-        let out = evaluate_in_order::<f32>(spec, inputs, &order, |xs| {
-            if official {
-                Ok(spec.loss.evaluate_f32_official(spec, xs)?)
-            } else {
-                spec.evaluate(None, xs)
+        let eval = || {
+            evaluate_in_order::<f32>(spec, inputs, &order, |xs| {
+                if official {
+                    Ok(spec.loss.evaluate_f32_official(spec, xs)?)
+                } else {
+                    spec.evaluate(None, xs)
+                }
+            })
+        };
+        // Emulated reduced precision: runs 0, 1 of every four round to nearest, runs 2, 3
+        // stochastically (each from its own seed), so ours and the official algorithm are run
+        // both ways.
+        let out = match products {
+            None => eval(),
+            Some(p) => {
+                let rounding = if run % 4 < 2 {
+                    Rounding::Nearest
+                } else {
+                    Rounding::Random(SEED ^ (run as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15))
+                };
+                reduced(p, rounding, eval)
             }
-        })
-        .map_err(|e| format!("our float32 evaluation fails here ({e})"))?;
+        }
+        .map_err(|e| format!("our {arithmetic} evaluation fails here ({e})"))?;
         let mut rho = vec![0f64; ng];
         for (t, g) in out.grads.iter().take(ng).enumerate() {
             let rg = &r.out.grads[t];
@@ -276,14 +352,14 @@ pub fn measure(
                     // A NaN or an overflow in float32 gives no estimate.
                     if !e.is_finite() {
                         return Err(format!(
-                            "our float32 gradient of {} is not finite at ({i}, {j})",
+                            "our {arithmetic} gradient of {} is not finite at ({i}, {j})",
                             names[t]
                         ));
                     }
                     let q = if e == 0.0 { 0.0 } else { e / tg[t].at(i, j) };
                     if !q.is_finite() {
                         return Err(format!(
-                            "our float32 gradient of {} errs by {e:.2e} at ({i}, {j}), where the bound allows no error",
+                            "our {arithmetic} gradient of {} errs by {e:.2e} at ({i}, {j}), where the bound allows no error",
                             names[t]
                         ));
                     }
@@ -296,6 +372,7 @@ pub fn measure(
     }
     Ok(Runs {
         per_run,
+        entries: erred.iter().map(|m| m.len()).collect(),
         erred: erred
             .iter()
             .map(|m| m.iter().filter(|&&e| e).count())
@@ -401,13 +478,14 @@ pub fn apply(
 ) -> (Tolerance, Source) {
     let why = if mode == TolMode::Bound {
         Some("the bound was asked for (--tolerance bound)".to_string())
-    } else if bound.precision != Precision::F32 {
+    } else if bound.precision == Precision::F64 {
+        Some("no estimate in f64: the bound is used there".to_string())
+    } else if bound.precision != Precision::F32 && !spec.loss.emulates_reduced_products() {
         Some(format!(
-            "no estimate in {} (only float32 arithmetic is evaluated at the input)",
+            "no estimate in {}: this loss's {} steps are not emulated here (only TF32 and bfloat16 matrix products are, and its float form has none)",
+            bound.precision.as_str(),
             bound.precision.as_str()
         ))
-    } else if bound.untrustworthy.is_some() {
-        Some("the bound already says the precision cannot conclude here".to_string())
     } else if r.out.grads.is_empty() {
         Some("the loss has no gradient to check".to_string())
     } else {
@@ -423,20 +501,21 @@ pub fn apply(
     let rho = runs_.ratios();
     // Where our runs hardly err (a gradient that float32 computes exactly, as SimSiam's at
     // d = 1), they say nothing of another order's or another library's error: the bound.
-    let factor = spec
-        .loss
-        .estimate_factor(spec, inputs[0].nrows(), inputs[0].ncols());
+    let factor =
+        spec.loss
+            .estimate_factor(spec, inputs[0].nrows(), inputs[0].ncols(), bound.precision);
     let scales: Vec<f64> = rho
         .iter()
-        .zip(&runs_.erred)
-        .map(|(&q, &n)| {
-            if n < MIN_ERRED {
+        .zip(runs_.erred.iter().zip(&runs_.entries))
+        .map(|(&q, (&n, &all))| {
+            if too_few_erred(n, all) {
                 1.0
             } else {
                 (factor * q).clamp(FLOOR, 1.0)
             }
         })
         .collect();
+    let bound_untrustworthy = bound.untrustworthy.clone();
     let mut tol = bound;
     for (t, &s) in scales.iter().enumerate() {
         tol.grads[t] *= s;
@@ -444,14 +523,37 @@ pub fn apply(
             *e *= s;
         }
     }
+    // Trustworthiness is judged on the tolerance used: the value's (the bound's) and the
+    // gradients' (the estimate's). The bound's condition-number rule (κ·u_eff > ½: its
+    // first-order model may fail) gives way to the runs, which evaluated the loss, the
+    // factorisation included, in every order and (where the official codes differ) algorithm.
+    let why = level_reasons(
+        tol.value,
+        &tol.grads,
+        &tol.entries,
+        &r.out,
+        "rounding error bound",
+        |t| {
+            if scales.get(t).is_some_and(|&s| s < 1.0) {
+                "estimated tolerance"
+            } else {
+                "rounding error bound"
+            }
+        },
+    );
+    tol.untrustworthy = (!why.is_empty()).then(|| why.join("; "));
+    let precision = tol.precision;
     (
         tol,
         Source::Estimate(Estimate {
+            precision,
+            bound_untrustworthy,
             runs: runs(inputs.len(), inputs[0].nrows(), inputs[0].ncols()),
             official_algorithm: match spec.loss.official_algorithm(
                 spec,
                 inputs[0].nrows(),
                 inputs[0].ncols(),
+                precision,
             ) {
                 OfficialAlgorithm::Other(a) => Some(a.to_string()),
                 _ => None,
@@ -460,6 +562,7 @@ pub fn apply(
             floor: FLOOR,
             ratios: rho,
             erred: runs_.erred,
+            entries: runs_.entries,
             scales,
         }),
     )

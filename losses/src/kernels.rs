@@ -4,12 +4,158 @@
 //! triangular inverse of its Cholesky factor (nalgebra's `Cholesky::inverse` solves column by
 //! column and is 3× slower at n = 512). Measured in `benches/compare/losses.sh`.
 
-use std::any::Any;
+use std::any::{Any, TypeId};
+use std::cell::Cell;
 
 use nalgebra::DMatrix;
 
 use crate::batch::BatchError;
 use crate::float::Real;
+
+/// Matrix products in reduced precision, emulated in float32 (see [`reduced`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Products {
+    /// TF32 tensor cores: both operands rounded to 10 explicit mantissa bits, the products
+    /// accumulated in float32, the output float32.
+    Tf32,
+    /// bfloat16 autocast: both operands rounded to bfloat16 (7 explicit mantissa bits), the
+    /// products accumulated in float32, the output rounded to bfloat16.
+    Bf16,
+}
+
+impl Products {
+    fn bits(self) -> u32 {
+        match self {
+            Products::Tf32 => 10,
+            Products::Bf16 => 7,
+        }
+    }
+}
+
+/// How the emulated roundings round.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rounding {
+    /// To nearest, ties to even (what the hardware and torch's casts do).
+    Nearest,
+    /// Stochastically (up with probability the distance to the value below over the spacing,
+    /// Monte Carlo arithmetic in the sense of Parker), from this seed: other implementations
+    /// round other intermediate values, which lands their roundings elsewhere.
+    Random(u64),
+}
+
+thread_local! {
+    static REDUCED: Cell<Option<(Products, Rounding)>> = const { Cell::new(None) };
+    static RNG: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Runs `f` with every matrix product of the losses' float forms ([`mul`], [`mul_nt`],
+/// [`mul_tn`], [`gram_nt`], [`gram_tn`]) in float32 emulating `products`: operands (and for
+/// bfloat16 the output) rounded as `rounding` says. Float64 products, and the linear algebra
+/// (factorisations and inverses stay float32, as torch's autocast and cuSOLVER keep them), are
+/// unaffected. The setting is this thread's, restored when `f` returns or unwinds.
+pub fn reduced<R>(products: Products, rounding: Rounding, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<(Products, Rounding)>, u64);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            REDUCED.with(|c| c.set(self.0));
+            RNG.with(|c| c.set(self.1));
+        }
+    }
+    let _restore = Restore(
+        REDUCED.with(|c| c.replace(Some((products, rounding)))),
+        RNG.with(Cell::get),
+    );
+    if let Rounding::Random(seed) = rounding {
+        RNG.with(|c| c.set(seed));
+    }
+    f()
+}
+
+/// splitmix64: the stochastic roundings' bits.
+fn next_random() -> u64 {
+    RNG.with(|c| {
+        let s = c.get().wrapping_add(0x9e37_79b9_7f4a_7c15);
+        c.set(s);
+        let mut z = s;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    })
+}
+
+/// `x` rounded to `bits` explicit mantissa bits (of float32's 23). The sign is apart from the
+/// magnitude in IEEE 754, so rounding the bits of the magnitude rounds the value; a finite value
+/// may round to infinity at the top of the range, as the hardware's would.
+pub fn round_mantissa(x: f32, bits: u32, rounding: Rounding) -> f32 {
+    if !x.is_finite() || bits >= 23 {
+        return x;
+    }
+    let shift = 23 - bits;
+    let mask = (1u32 << shift) - 1;
+    let i = x.to_bits();
+    let r = match rounding {
+        Rounding::Nearest => {
+            let lsb = (i >> shift) & 1;
+            i.wrapping_add((mask >> 1) + lsb) & !mask
+        }
+        Rounding::Random(_) => {
+            let frac = i & mask;
+            if (next_random() as u32 & mask) < frac {
+                (i & !mask).wrapping_add(1 << shift)
+            } else {
+                i & !mask
+            }
+        }
+    };
+    f32::from_bits(r)
+}
+
+/// Whether [`reduced`] emulates bfloat16 autocast now, for `T` (float32 only): a float form then
+/// also rounds the results of the elementwise steps that autocast leaves in bfloat16 ([`ac`]).
+pub fn autocast_bf16<T: Real>() -> bool {
+    TypeId::of::<T>() == TypeId::of::<f32>()
+        && matches!(REDUCED.with(Cell::get), Some((Products::Bf16, _)))
+}
+
+/// `x` rounded to bfloat16 where [`autocast_bf16`] holds (an elementwise result that autocast
+/// keeps in bfloat16: a logit divided by τ, a log-sum-exp, a softmax weight); `x` otherwise.
+pub fn ac<T: Real>(x: T) -> T {
+    match REDUCED.with(Cell::get) {
+        Some((Products::Bf16, r)) if TypeId::of::<T>() == TypeId::of::<f32>() => {
+            let v: f64 = nalgebra::try_convert(x).unwrap_or(f64::NAN);
+            nalgebra::convert(round_mantissa(v as f32, Products::Bf16.bits(), r) as f64)
+        }
+        _ => x,
+    }
+}
+
+fn round_matrix<T: Real>(m: &DMatrix<T>, bits: u32, rounding: Rounding) -> DMatrix<T> {
+    m.map(|x| {
+        let v: f64 = nalgebra::try_convert(x).unwrap_or(f64::NAN);
+        nalgebra::convert(round_mantissa(v as f32, bits, rounding) as f64)
+    })
+}
+
+/// `f(ops)`, or under [`reduced`] and in float32, `f` of the rounded operands with its output
+/// rounded as the emulated precision does.
+fn emulated<T: Real>(
+    ops: &[&DMatrix<T>],
+    f: impl FnOnce(&[&DMatrix<T>]) -> DMatrix<T>,
+) -> DMatrix<T> {
+    let Some((p, r)) = REDUCED.with(Cell::get) else {
+        return f(ops);
+    };
+    if TypeId::of::<T>() != TypeId::of::<f32>() {
+        return f(ops);
+    }
+    let rounded: Vec<DMatrix<T>> = ops.iter().map(|m| round_matrix(m, p.bits(), r)).collect();
+    let refs: Vec<&DMatrix<T>> = rounded.iter().collect();
+    let out = f(&refs);
+    match p {
+        Products::Tf32 => out,
+        Products::Bf16 => round_matrix(&out, p.bits(), r),
+    }
+}
 
 enum Trans {
     /// `A Bᵀ`
@@ -95,43 +241,63 @@ fn run_gemm<F: 'static, T: Real>(
     true
 }
 
-/// `A Bᵀ`.
+/// `A Bᵀ` (a matrix product of the loss: emulated in reduced precision under [`reduced`]).
 pub fn mul_nt<T: Real>(a: &DMatrix<T>, b: &DMatrix<T>) -> DMatrix<T> {
+    emulated(&[a, b], |ab| plain_mul_nt(ab[0], ab[1]))
+}
+
+/// `A B` (a matrix product of the loss: emulated in reduced precision under [`reduced`]).
+pub fn mul<T: Real>(a: &DMatrix<T>, b: &DMatrix<T>) -> DMatrix<T> {
+    emulated(&[a, b], |ab| ab[0] * ab[1])
+}
+
+fn plain_mul_nt<T: Real>(a: &DMatrix<T>, b: &DMatrix<T>) -> DMatrix<T> {
     assert_eq!(a.ncols(), b.ncols(), "mul_nt: inner dimensions");
     strided(a, b, Trans::Nt).unwrap_or_else(|| a * b.transpose())
 }
 
-/// `Aᵀ B`.
+/// `Aᵀ B` (a matrix product of the loss: emulated in reduced precision under [`reduced`]).
 pub fn mul_tn<T: Real>(a: &DMatrix<T>, b: &DMatrix<T>) -> DMatrix<T> {
+    emulated(&[a, b], |ab| plain_mul_tn(ab[0], ab[1]))
+}
+
+fn plain_mul_tn<T: Real>(a: &DMatrix<T>, b: &DMatrix<T>) -> DMatrix<T> {
     assert_eq!(a.nrows(), b.nrows(), "mul_tn: inner dimensions");
     strided(a, b, Trans::Tn).unwrap_or_else(|| a.transpose() * b)
 }
 
-/// `Z Zᵀ`, each off-diagonal block computed once (rows split in halves, recursively).
+/// `Z Zᵀ`, each off-diagonal block computed once (rows split in halves, recursively); a matrix
+/// product of the loss: emulated in reduced precision under [`reduced`].
 pub fn gram_nt<T: Real>(z: &DMatrix<T>) -> DMatrix<T> {
+    emulated(&[z], |z| plain_gram_nt(z[0]))
+}
+
+fn plain_gram_nt<T: Real>(z: &DMatrix<T>) -> DMatrix<T> {
     let n = z.nrows();
     if n <= 128 {
-        return mul_nt(z, z);
+        return plain_mul_nt(z, z);
     }
     let h = n / 2;
     let top = z.rows(0, h).into_owned();
     let bottom = z.rows(h, n - h).into_owned();
     let mut c = DMatrix::zeros(n, n);
-    c.view_mut((0, 0), (h, h)).copy_from(&gram_nt(&top));
+    c.view_mut((0, 0), (h, h)).copy_from(&plain_gram_nt(&top));
     c.view_mut((h, h), (n - h, n - h))
-        .copy_from(&gram_nt(&bottom));
-    let off = mul_nt(&bottom, &top);
+        .copy_from(&plain_gram_nt(&bottom));
+    let off = plain_mul_nt(&bottom, &top);
     c.view_mut((h, 0), (n - h, h)).copy_from(&off);
     c.view_mut((0, h), (h, n - h)).copy_from(&off.transpose());
     c
 }
 
-/// `Zᵀ Z`.
+/// `Zᵀ Z` (a matrix product of the loss: emulated in reduced precision under [`reduced`]).
 pub fn gram_tn<T: Real>(z: &DMatrix<T>) -> DMatrix<T> {
-    if z.ncols() <= 128 {
-        return mul_tn(z, z);
-    }
-    gram_nt(&z.transpose())
+    emulated(&[z], |z| {
+        if z[0].ncols() <= 128 {
+            return plain_mul_tn(z[0], z[0]);
+        }
+        plain_gram_nt(&z[0].transpose())
+    })
 }
 
 /// The inverse of a lower-triangular `L` by blocks: `[A 0; B C]⁻¹ = [A⁻¹ 0; −C⁻¹BA⁻¹ C⁻¹]`.
@@ -161,7 +327,7 @@ pub fn spd_half_logdet_inverse<T: Real>(a: DMatrix<T>) -> Option<(T, DMatrix<T>)
     let l = ch.l();
     let half = l.diagonal().iter().fold(T::zero(), |s, x| s + x.ln());
     let li = lower_inverse(&l);
-    Some((half, mul_tn(&li, &li)))
+    Some((half, plain_mul_tn(&li, &li)))
 }
 
 /// `(½ log det A, A⁻¹)` by LU with partial pivoting, as `torch.logdet` and its backward compute

@@ -173,14 +173,36 @@ pub trait Loss: Sync {
     /// float form (one whose rounding errors differ: the coding rate's `d × d` feature form when
     /// `d > B`, where ours takes the `B × B` batch form). The float32 estimate
     /// ([`crate::estimate`]) then runs both, the other through [`Loss::evaluate_f32_official`].
-    fn official_algorithm(&self, _spec: &LossSpec, _b: usize, _d: usize) -> OfficialAlgorithm {
+    fn official_algorithm(
+        &self,
+        _spec: &LossSpec,
+        _b: usize,
+        _d: usize,
+        _precision: crate::rounding::Precision,
+    ) -> OfficialAlgorithm {
         OfficialAlgorithm::Same
     }
 
-    /// The multiple of our runs' largest error (relative to the bound) that the float32 estimate
-    /// takes as the tolerance at `B × d` ([`crate::estimate`]): [`crate::estimate::FACTOR`], or
-    /// more where other implementations were measured to err more than our runs there.
-    fn estimate_factor(&self, _spec: &LossSpec, _b: usize, _d: usize) -> f64 {
+    /// Whether every matrix product of the float form (forward and gradient) goes through the
+    /// kernels that emulate TF32 and bfloat16 products ([`crate::kernels::reduced`]), and those
+    /// products are where the official codes' reduced precision acts: the estimate is then made
+    /// in TF32 and bfloat16 too. A loss without matrix products (its official codes' reductions
+    /// run in float32 under autocast, or their reduced-precision steps are not known here) keeps
+    /// the bound there.
+    fn emulates_reduced_products(&self) -> bool {
+        false
+    }
+
+    /// The multiple of our runs' largest error (relative to the bound) that the estimate takes as
+    /// the tolerance at `B × d` in `precision` ([`crate::estimate`]): [`crate::estimate::FACTOR`],
+    /// or more where other implementations were measured to err more than our runs there.
+    fn estimate_factor(
+        &self,
+        _spec: &LossSpec,
+        _b: usize,
+        _d: usize,
+        _precision: crate::rounding::Precision,
+    ) -> f64 {
         crate::estimate::FACTOR
     }
 

@@ -13,7 +13,7 @@ use sslproof::hp::Mat;
 
 use crate::batch::{BatchError, LossAndGrad, check_views, dot, row, through_normalisation};
 use crate::float::{Out, Real, k, require_batch};
-use crate::kernels::gram_nt;
+use crate::kernels::{ac, autocast_bf16, gram_nt, mul};
 use crate::loss::{Loss, Mistake, Range, Variant, float_evaluations, param};
 use crate::registry::LossSpec;
 use crate::rounding::{Magnitudes, Mode, row_norms};
@@ -222,7 +222,16 @@ pub fn float<T: Real>(views: &[DMatrix<T>], kn: &Knobs) -> Result<Out<T>, BatchE
         raw.clone()
     };
     let tau: T = k(kn.tau);
-    let s = gram_nt(&u) / tau;
+    // Emulating bfloat16 autocast (the tolerance estimate, `crate::kernels::reduced`): the
+    // elementwise steps that autocast keeps in bfloat16 are rounded too, as torch's CPU autocast
+    // runs the official codes: the logits after the division by τ, each row's log-sum-exps (or
+    // solo-learn's exp, sums and log), the backward weights exp(s − lse) and the mean's 1/n.
+    let bf = autocast_bf16::<T>();
+    let s = if bf {
+        (gram_nt(&u) / tau).map(ac)
+    } else {
+        gram_nt(&u) / tau
+    };
     let nn: T = k(n as f64);
     let mut value = T::zero();
     let mut gs = DMatrix::zeros(n, n);
@@ -244,6 +253,18 @@ pub fn float<T: Real>(views: &[DMatrix<T>], kn: &Knobs) -> Result<Out<T>, BatchE
                 zd += e;
             }
         }
+        if bf {
+            let (ld, lp) = (ac(m + zd.ln()), ac(m + zp.ln()));
+            value += ac(ld - lp);
+            let g = ac(T::one() / nn);
+            let weight = |lse: T, j: usize| ac(ac(ac(s[(kk, j)] - lse).exp()) * g);
+            for j in 0..n {
+                let q = if den(j) { weight(ld, j) } else { T::zero() };
+                let w = if pos(j) { weight(lp, j) } else { T::zero() };
+                gs[(kk, j)] = ac(q - w);
+            }
+            continue;
+        }
         value += zd.ln() - zp.ln();
         for j in 0..n {
             let e = (s[(kk, j)] - m).exp();
@@ -253,7 +274,12 @@ pub fn float<T: Real>(views: &[DMatrix<T>], kn: &Knobs) -> Result<Out<T>, BatchE
         }
     }
     // s = UUᵀ/τ ⇒ ∂L/∂U = (G + Gᵀ)U/τ.
-    let gu = (&gs + gs.transpose()) * &u / tau;
+    let gu = if bf {
+        let gt = gs.map(|x| ac(x / tau));
+        mul(&(&gt + gt.transpose()), &u)
+    } else {
+        mul(&(&gs + gs.transpose()), &u) / tau
+    };
     let gz = if kn.normalise {
         // (I − u uᵀ) g/‖z‖ per row (D1).
         let mut gz = gu.clone();
@@ -335,6 +361,11 @@ pub struct NtXent;
 pub static NT_XENT: NtXent = NtXent;
 
 impl Loss for NtXent {
+    /// Its matrix products (forward and gradient) go through the emulating kernels.
+    fn emulates_reduced_products(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &'static str {
         "nt-xent"
     }

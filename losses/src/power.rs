@@ -89,7 +89,21 @@ fn correct(
         }
         _ => {
             let xs: Vec<DMatrix<f32>> = inputs.iter().map(|m| m.map(|x| x as f32)).collect();
-            let o = spec.evaluate(None, &xs)?;
+            // TF32 and bfloat16: our float form with its matrix products emulated (rounding to
+            // nearest), where the loss has them; float32 otherwise (a more accurate correct
+            // implementation).
+            let products = match precision {
+                Precision::Tf32 => Some(crate::kernels::Products::Tf32),
+                Precision::Bf16 => Some(crate::kernels::Products::Bf16),
+                _ => None,
+            }
+            .filter(|_| spec.loss.emulates_reduced_products());
+            let o = match products {
+                Some(p) => crate::kernels::reduced(p, crate::kernels::Rounding::Nearest, || {
+                    spec.evaluate(None, &xs)
+                })?,
+                None => spec.evaluate(None, &xs)?,
+            };
             (
                 o.value as f64,
                 o.grads.into_iter().map(|g| g.map(|x| x as f64)).collect(),

@@ -220,9 +220,47 @@ pub fn tolerance(scale: &Scale, out: &Out<f64>, precision: Precision) -> Toleran
             ));
         }
     }
+    why.extend(level_reasons(
+        value,
+        &grads,
+        &entries,
+        out,
+        "rounding error bound",
+        |_| "rounding error bound",
+    ));
+    Tolerance {
+        precision,
+        u_eff: u,
+        value,
+        grads,
+        entries,
+        widened,
+        untrustworthy: if why.is_empty() {
+            None
+        } else {
+            Some(why.join("; "))
+        },
+        hinge_columns: kinks,
+    }
+}
+
+/// The trustworthiness rules on the tolerance's level: a value tolerance that reaches half the
+/// value, a gradient tolerance (at the gradient's largest entry, where each entry has its own)
+/// that reaches half that entry (`value_what` and `grad_what(input)` name the tolerances in the
+/// message). Below half, a value or gradient wrong by a factor 2 is still
+/// caught.
+pub fn level_reasons(
+    value: f64,
+    grads: &[f64],
+    entries: &[Option<DMatrix<f64>>],
+    out: &Out<f64>,
+    value_what: &str,
+    grad_what: impl Fn(usize) -> &'static str,
+) -> Vec<String> {
+    let mut why = Vec::new();
     if value >= 0.5 * out.value.abs().max(f64::MIN_POSITIVE) && out.value != 0.0 {
         why.push(format!(
-            "the value's rounding error bound {value:.2e} reaches half the value {:.3e}",
+            "the value's {value_what} {value:.2e} reaches half the value {:.3e}",
             out.value
         ));
     }
@@ -239,25 +277,13 @@ pub fn tolerance(scale: &Scale, out: &Out<f64>, precision: Precision) -> Toleran
         };
         if gmax > 0.0 && t >= 0.5 * gmax {
             why.push(format!(
-                "gradient {}: the rounding error bound{at} {t:.2e} reaches half the gradient's largest entry {gmax:.2e}",
-                i + 1
+                "gradient {}: the {}{at} {t:.2e} reaches half the gradient's largest entry {gmax:.2e}",
+                i + 1,
+                grad_what(i)
             ));
         }
     }
-    Tolerance {
-        precision,
-        u_eff: u,
-        value,
-        grads,
-        entries,
-        widened,
-        untrustworthy: if why.is_empty() {
-            None
-        } else {
-            Some(why.join("; "))
-        },
-        hinge_columns: kinks,
-    }
+    why
 }
 
 impl Tolerance {

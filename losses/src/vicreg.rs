@@ -16,7 +16,7 @@ use sslproof::hp::Mat;
 
 use crate::batch::{BatchError, Centring, Divisor, LossAndGrad, covariance, require_same_shape};
 use crate::float::{Out, Real, centre, k};
-use crate::kernels::{gram_nt, gram_tn};
+use crate::kernels::{gram_nt, gram_tn, mul};
 use crate::loss::{Loss, Mistake, Param, Range, Variant, float_evaluations, param};
 use crate::registry::LossSpec;
 use crate::rounding::{
@@ -279,10 +279,10 @@ pub fn float<T: Real>(z1: &DMatrix<T>, z2: &DMatrix<T>, kn: &Knobs) -> Result<Ou
         let sum_diag_sq = diag_k.iter().fold(T::zero(), |s, &x| s + x * x);
         let (fro_sq, mut g) = if d > b {
             let kk = gram_nt(&zk);
-            (kk.norm_squared() / (div * div), &kk * &zk / div)
+            (kk.norm_squared() / (div * div), mul(&kk, &zk) / div)
         } else {
             let c = gram_tn(&zk) / div;
-            (c.norm_squared(), &zk * &c)
+            (c.norm_squared(), mul(&zk, &c))
         };
         let cval = (fro_sq - sum_diag_sq) / dd;
         let mut v = T::zero();
@@ -427,6 +427,11 @@ pub struct Vicreg;
 pub static VICREG: Vicreg = Vicreg;
 
 impl Loss for Vicreg {
+    /// Its matrix products (forward and gradient) go through the emulating kernels.
+    fn emulates_reduced_products(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &'static str {
         "vicreg"
     }

@@ -1,5 +1,6 @@
-//! The power table of `docs/validation/power.md`, held: every 256×128 row is recomputed (the same
-//! inputs, seed and precision as `examples/power_table.rs`) and must match the committed figures
+//! The power table of `docs/validation/power.md`, held: every 256×128 row (f64, f32, and the
+//! TF32/bfloat16 section's) is recomputed (the same inputs, seed and precision as
+//! `examples/power_table.rs`) and must match the committed figures
 //! (the smallest rejected δ within a factor √2 — the bisection resolves 2^(1/8), and a CPU that
 //! fuses multiply-adds may move a float32 result in its last bits — and the same acceptance of
 //! the correct implementation).
@@ -39,7 +40,11 @@ fn rows_hold(loss: &str) {
         })
         .filter(|r: &Vec<String>| r[0] == loss)
         .collect();
-    assert_eq!(rows.len(), 2, "{loss}: f64 and f32 rows at 256×128");
+    assert_eq!(
+        rows.len(),
+        4,
+        "{loss}: f64, f32, tf32 and bf16 rows at 256×128"
+    );
     for r in rows {
         let spec = LossSpec::named(&r[0], None, &[]).expect("a loss");
         let prec = Precision::parse(&r[2]).expect("a precision");

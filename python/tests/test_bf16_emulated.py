@@ -50,12 +50,20 @@ def nt_xent_bf16(z1, z2, tau):
 
 @pytest.mark.parametrize("variant,tau", [("lightly", 0.5), ("solo-learn", 0.1)])
 def test_emulated_bf16_nt_xent_is_never_rejected(variant, tau):
-    concluded = 0
-    shapes = [(16, 8), (64, 32), (96, 4), (256, 128), (5, 64)]
-    for b, d in shapes:
-        z1, z2 = sslproof.inputs("nt-xent", b, d, variant=variant, views=2 if variant == "solo-learn" else None)
-        value, grads = nt_xent_bf16(z1, z2, tau)
-        r = sslproof.check("nt-xent", [z1, z2], value, grads, precision="bf16", variant=variant)
-        assert r.agrees or not r.trustworthy, f"{variant} {b}×{d}:\n{r}"
-        concluded += r.agrees
-    assert concluded >= 3, f"{variant}: only {concluded} of {len(shapes)} shapes concluded"
+    """The estimated tolerance (the default) and the bound. Seeds 0–3 at 8 × 24: torch's CPU
+    autocast was rejected there (solo-learn, seed 0) by an estimate that rounded only the matrix
+    products; the estimate's NT-Xent now rounds the logits, log-sum-exps and softmax weights as
+    autocast does."""
+    for tolerance in ("estimate", "bound"):
+        concluded = 0
+        shapes = [(16, 8, 0), (64, 32, 0), (96, 4, 0), (256, 128, 0), (5, 64, 0)]
+        shapes += [(8, 24, s) for s in range(4)]
+        for b, d, seed in shapes:
+            z1, z2 = sslproof.inputs("nt-xent", b, d, seed=seed, variant=variant,
+                                     views=2 if variant == "solo-learn" else None)
+            value, grads = nt_xent_bf16(z1, z2, tau)
+            r = sslproof.check("nt-xent", [z1, z2], value, grads, precision="bf16", variant=variant,
+                               tolerance=tolerance)
+            assert r.agrees or not r.trustworthy, f"{variant} {b}×{d} seed {seed} ({tolerance}):\n{r}"
+            concluded += r.agrees
+        assert concluded >= 3, f"{variant} ({tolerance}): only {concluded} of {len(shapes)} shapes concluded"

@@ -522,10 +522,12 @@ def check(
     ``grad_z1`` or ``z1_grad``). Arrays may be numpy, torch or JAX. Gradients not given are
     reported as not checked, never as agreeing.
 
-    ``tolerance``: ``"estimate"`` (default; float32 only, other precisions use the bound) scales
-    the a-priori bound of the gradients to the error our float32 implementation makes at these
-    inputs under 4 to 16 summation orders, times a calibrated factor (``report.tolerance_source``
-    says what was measured and applied); ``"bound"`` keeps the a-priori bound alone.
+    ``tolerance``: ``"estimate"`` (default) scales the a-priori bound of the gradients to the error
+    our implementation makes at these inputs in your precision (float32; TF32 and bfloat16 with
+    the matrix products emulated, for the losses that have them; float64 uses the bound) under 4
+    to 16 summation orders, times a calibrated factor (``report.tolerance_source`` says what was
+    measured and applied, and ``report.trustworthy`` is judged on it); ``"bound"`` keeps the
+    a-priori bound alone.
 
     Bad input raises :class:`InputError` or :class:`ConfigError` naming what to fix.
 
