@@ -15,7 +15,7 @@ use sslproof::hp::Mat;
 
 use crate::batch::{BatchError, LossAndGrad};
 use crate::float::{Out, Real, centre, k, require_batch};
-use crate::kernels::{gram_nt, gram_tn, half_logdet_and_inverse, lu_half_logdet_and_inverse, mul};
+use crate::kernels::{gram_nt, gram_tn, half_logdet_and_inverse_by, mul};
 use crate::loss::{Loss, Mistake, OfficialAlgorithm, Range, Variant, float_evaluations, param};
 use crate::registry::LossSpec;
 use crate::rounding::{Magnitudes, Mode, Precision, condition, contract, prop, twin};
@@ -170,11 +170,7 @@ pub fn float<T: Real>(z: &DMatrix<T>, kn: &Knobs) -> Result<Out<T>, BatchError> 
     let a = rate_matrix(&zz, c, kn.feature_form);
     const MATRIX: &str = "the coding-rate matrix I + αZᵀZ";
     const HINT: &str = "it is positive definite for every finite Z when α = d/(Bε²) > 0; check ε and the scale of the features";
-    let (r, ainv) = if kn.lu {
-        lu_half_logdet_and_inverse(a, MATRIX, HINT)?
-    } else {
-        half_logdet_and_inverse(a, MATRIX, HINT)?
-    };
+    let (r, ainv) = half_logdet_and_inverse_by(kn.lu, a, MATRIX, HINT)?;
     // The scalars go on the small matrix: one pass over the m × d gradient.
     let ainv = ainv * (c * factor);
     let g = if feature {

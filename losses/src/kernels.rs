@@ -390,3 +390,18 @@ pub fn half_logdet_and_inverse<T: Real>(
         hint,
     })
 }
+
+/// [`lu_half_logdet_and_inverse`] (as `torch.logdet`) where `lu`, else
+/// [`half_logdet_and_inverse`] (Cholesky).
+pub fn half_logdet_and_inverse_by<T: Real>(
+    lu: bool,
+    a: DMatrix<T>,
+    matrix: &'static str,
+    hint: &'static str,
+) -> Result<(T, DMatrix<T>), BatchError> {
+    if lu {
+        lu_half_logdet_and_inverse(a, matrix, hint)
+    } else {
+        half_logdet_and_inverse(a, matrix, hint)
+    }
+}
