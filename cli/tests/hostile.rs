@@ -493,6 +493,11 @@ fn exit_code_case(row: &str) -> Option<Case> {
             a.extend(["--value".into(), format!("{v:e}")]);
             one(a)
         }
+        "float64 inputs whose reference lies beyond float32's range, checked as `--precision f32`" =>
+        {
+            let (a, b) = views(1e30);
+            one(vic(&a, &b, &["--precision", "f32"]))
+        }
         "a file that is not an `.npy`" => {
             one(vic(&file("junk.npy", b"not an npy at all"), &z2, &[]))
         }

@@ -63,7 +63,7 @@ use crate::float::Out;
 use crate::kernels::{Products, Rounding, reduced};
 use crate::loss::OfficialAlgorithm;
 use crate::registry::{Evaluate, LossSpec, SpecError};
-use crate::rounding::{Precision, Tolerance, level_reasons};
+use crate::rounding::{Precision, Tolerance, level_reasons, range_reasons};
 
 /// Float32 evaluations at least: the identity order and three permuted ones.
 pub const RUNS: usize = 4;
@@ -527,7 +527,8 @@ pub fn apply(
     // gradients' (the estimate's). The bound's condition-number rule (κ·u_eff > ½: its
     // first-order model may fail) gives way to the runs, which evaluated the loss, the
     // factorisation included, in every order and (where the official codes differ) algorithm.
-    let why = level_reasons(
+    let mut why = range_reasons(&r.out, tol.precision);
+    why.extend(level_reasons(
         tol.value,
         &tol.grads,
         &tol.entries,
@@ -540,7 +541,7 @@ pub fn apply(
                 "rounding error bound"
             }
         },
-    );
+    ));
     tol.untrustworthy = (!why.is_empty()).then(|| why.join("; "));
     let precision = tol.precision;
     (

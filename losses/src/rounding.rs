@@ -207,7 +207,7 @@ pub fn tolerance(scale: &Scale, out: &Out<f64>, precision: Precision) -> Toleran
             }
         }
     }
-    let mut why = Vec::new();
+    let mut why = range_reasons(out, precision);
     if let Some(kappa) = scale.kappa {
         // With ‖δA‖ ≤ u_eff‖A‖, ‖A⁻¹δA‖ ≤ κ·u_eff, and ‖(A+δA)⁻¹ − A⁻¹‖ ≤
         // ‖A⁻¹‖²‖δA‖/(1 − ‖A⁻¹δA‖): the first-order model holds within a factor 2 only while
@@ -242,6 +242,37 @@ pub fn tolerance(scale: &Scale, out: &Out<f64>, precision: Precision) -> Toleran
         },
         hinge_columns: kinks,
     }
+}
+
+/// The largest finite float32 (bfloat16's range is float32's; TF32 keeps float32 storage).
+pub const F32_MAX: f64 = f32::MAX as f64;
+
+/// Where the reference value, or a reference gradient entry, lies beyond float32's range, why:
+/// no float32, TF32 or bfloat16 implementation can represent it (it overflows to infinity), so
+/// the precision cannot conclude (exit 3, not a disagreement). Nothing in float64.
+pub fn range_reasons(out: &Out<f64>, precision: Precision) -> Vec<String> {
+    let mut why = Vec::new();
+    if precision == Precision::F64 {
+        return why;
+    }
+    if out.value.abs() > F32_MAX {
+        why.push(format!(
+            "the reference value {:.3e} lies beyond float32's range (±{F32_MAX:.2e}): no {} implementation can represent it",
+            out.value,
+            precision.as_str()
+        ));
+    }
+    for (i, g) in out.grads.iter().enumerate() {
+        let gmax = g.amax();
+        if gmax > F32_MAX {
+            why.push(format!(
+                "gradient {}: its largest reference entry {gmax:.3e} lies beyond float32's range (±{F32_MAX:.2e}): no {} implementation can represent it",
+                i + 1,
+                precision.as_str()
+            ));
+        }
+    }
+    why
 }
 
 /// The trustworthiness rules on the tolerance's level: a value tolerance that reaches half the
