@@ -76,7 +76,8 @@ pub const MAX_RUNS: usize = 16;
 /// The gradient entries (over all runs and inputs) the estimate aims at.
 pub const SAMPLES: usize = 1 << 16;
 
-/// How many float32 runs the estimate makes for `n` inputs of `B × d`.
+/// How many runs (float32, or float32 with emulated products) the estimate makes for `n` inputs
+/// of `B × d`.
 pub fn runs(n: usize, b: usize, d: usize) -> usize {
     SAMPLES
         .div_ceil(n.max(1).saturating_mul(b).saturating_mul(d).max(1))
@@ -144,7 +145,7 @@ pub struct Estimate {
     /// Where the official codes compute the loss by another algorithm than ours, that algorithm
     /// (every other run used it).
     pub official_algorithm: Option<String>,
-    /// Per input with a gradient: the largest `|error| / bound` of our float32 runs.
+    /// Per input with a gradient: the largest `|error| / bound` of our runs.
     pub ratios: Vec<f64>,
     /// Per input with a gradient: how many entries erred at all in our runs.
     pub erred: Vec<usize>,
@@ -251,7 +252,7 @@ fn row_kind(spec: &LossSpec, name: &str) -> Rows {
     }
 }
 
-/// What the float32 runs measured, per input with a gradient.
+/// What the runs measured, per input with a gradient.
 #[derive(Clone, Debug)]
 pub struct Runs {
     /// Run by run (the identity order first): the largest `|error| / bound` over the entries.
@@ -271,9 +272,10 @@ impl Runs {
     }
 }
 
-/// Our float32 evaluation at `inputs` under [`runs`] summation orders, and the error of each
-/// gradient relative to `tol`'s entries (with the reference's error, as the checker compares).
-/// `Err` says why no estimate could be made.
+/// Our evaluation at `inputs` in `tol.precision`'s arithmetic (float32; TF32 and bfloat16 with
+/// emulated products, half the runs rounding stochastically) under [`runs`] summation orders, and
+/// the error of each gradient relative to `tol`'s entries (with the reference's error, as the
+/// checker compares). `Err` says why no estimate could be made.
 pub fn measure(
     spec: &LossSpec,
     inputs: &[DMatrix<f64>],

@@ -171,8 +171,9 @@ pub trait Loss: Sync {
 
     /// Whether the official codes compute this variant at `B × d` by another algorithm than our
     /// float form (one whose rounding errors differ: the coding rate's `d × d` feature form when
-    /// `d > B`, where ours takes the `B × B` batch form). The float32 estimate
-    /// ([`crate::estimate`]) then runs both, the other through [`Loss::evaluate_f32_official`].
+    /// `d > B`, where ours takes the `B × B` batch form) in `precision`'s arithmetic. The estimate
+    /// ([`crate::estimate`]) then runs both, the other through [`Loss::evaluate_f32_official`]
+    /// (under the same emulated products in TF32 and bfloat16).
     fn official_algorithm(
         &self,
         _spec: &LossSpec,
