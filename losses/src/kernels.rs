@@ -122,18 +122,20 @@ pub fn autocast_bf16<T: Real>() -> bool {
 pub fn ac<T: Real>(x: T) -> T {
     match REDUCED.with(Cell::get) {
         Some((Products::Bf16, r)) if TypeId::of::<T>() == TypeId::of::<f32>() => {
-            let v: f64 = nalgebra::try_convert(x).unwrap_or(f64::NAN);
-            nalgebra::convert(round_mantissa(v as f32, Products::Bf16.bits(), r) as f64)
+            round_value(x, Products::Bf16.bits(), r)
         }
         _ => x,
     }
 }
 
+/// [`round_mantissa`] of a `T` that holds a float32 (through f64, exactly).
+fn round_value<T: Real>(x: T, bits: u32, rounding: Rounding) -> T {
+    let v: f64 = nalgebra::try_convert(x).unwrap_or(f64::NAN);
+    nalgebra::convert(round_mantissa(v as f32, bits, rounding) as f64)
+}
+
 fn round_matrix<T: Real>(m: &DMatrix<T>, bits: u32, rounding: Rounding) -> DMatrix<T> {
-    m.map(|x| {
-        let v: f64 = nalgebra::try_convert(x).unwrap_or(f64::NAN);
-        nalgebra::convert(round_mantissa(v as f32, bits, rounding) as f64)
-    })
+    m.map(|x| round_value(x, bits, rounding))
 }
 
 /// `f(ops)`, or under [`reduced`] and in float32, `f` of the rounded operands with its output

@@ -291,36 +291,26 @@ fn the_estimate_lies_between_its_floor_and_the_bound_where_products_are_emulated
 /// the estimate does not pretend: the bound stands, and the report says why.
 #[test]
 fn an_official_algorithm_not_run_keeps_the_bound() {
-    let cim = LossSpec::named("corinfomax", Some("running"), &[]).unwrap();
-    let xs = inputs(&cim, 8, 24, 2, None);
-    let r = checker::check(
-        &cim,
-        &xs,
-        &f32_user(&cim, &xs),
-        &opts(Precision::F32, TolMode::Estimate),
-    )
-    .unwrap();
-    assert_eq!(r.outcome, Conclusion::Agrees, "{}", r.render());
-    assert!(
-        matches!(&r.tolerance_source, Source::Bound { why } if why.contains("measured")),
-        "{:?}",
-        r.tolerance_source
-    );
-    let spec = LossSpec::named("coding-rate", None, &[]).unwrap();
-    let xs = inputs(&spec, 4, 2100, 1, None);
-    let r = checker::check(
-        &spec,
-        &xs,
-        &f32_user(&spec, &xs),
-        &opts(Precision::F32, TolMode::Estimate),
-    )
-    .unwrap();
-    assert_eq!(r.outcome, Conclusion::Agrees, "{}", r.render());
-    assert!(
-        matches!(&r.tolerance_source, Source::Bound { why } if why.contains("too costly")),
-        "{:?}",
-        r.tolerance_source
-    );
+    for (loss, variant, b, d, seed, why) in [
+        ("corinfomax", Some("running"), 8, 24, 2, "measured"),
+        ("coding-rate", None, 4, 2100, 1, "too costly"),
+    ] {
+        let spec = LossSpec::named(loss, variant, &[]).unwrap();
+        let xs = inputs(&spec, b, d, seed, None);
+        let r = checker::check(
+            &spec,
+            &xs,
+            &f32_user(&spec, &xs),
+            &opts(Precision::F32, TolMode::Estimate),
+        )
+        .unwrap();
+        assert_eq!(r.outcome, Conclusion::Agrees, "{}", r.render());
+        assert!(
+            matches!(&r.tolerance_source, Source::Bound { why: w } if w.contains(why)),
+            "{loss}: {:?}",
+            r.tolerance_source
+        );
+    }
 }
 
 /// What the estimate buys (docs/validation/power.md): at 256×128 in float32, Barlow Twins'
