@@ -4,8 +4,10 @@ Every loss (the implementations of `sslproof_losses.py`, written like the offici
 CPU at seeded inputs (`sslproof.inputs`, seeds 0..SEEDS-1) of several shapes, in float32, TF32
 (emulated as validate_tolerance.py does: every 2-D matrix product's operands rounded) or
 bfloat16 autocast, checked by `sslproof.check` with the estimated tolerance. For each case where
-the estimate applies, torch's largest |error| / bound over our runs' (`tolerance_source["ratios"]`)
-— the quantity the factor must exceed — and whether the check agreed; for the cases `check` calls
+the estimate applies, torch's largest |error| / bound over our runs' (`tolerance_source["ratios"]`;
+in TF32 and bfloat16, where each entry's factor comes from its row and column, over our runs' in
+the worst entry's row and column: `max_ratio · factor` where the factor is not clamped) — the
+quantity the factor must exceed — and whether the check agreed; for the cases `check` calls
 untrustworthy (exit 3), torch's actual gradient error relative to the gradient's largest entry.
 Exit 1 if any case is rejected.
 
@@ -50,6 +52,56 @@ CASES = [
 STATE = ("mu1", "r1", "mu2", "r2")
 
 
+def variant_info(loss, variant):
+    return next(x for x in sslproof.loss_info(loss)["variants"] if x["name"] == variant)
+
+
+def default_params(loss, variant):
+    return {p["name"]: p["default"] for p in variant_info(loss, variant)["params"]}
+
+
+def input_names(loss, variant, n):
+    """The names of the variant's `n` inputs, and those with a gradient."""
+    v = variant_info(loss, variant)
+    names = [f"z{i + 1}" for i in range(n)] if v["variable_views"] else v["inputs"]
+    return names, (names if v["variable_views"] else v["grad_inputs"])
+
+
+class CaseFailed(Exception):
+    """torch could not compute the case (an operation without a bfloat16 kernel, or a value or
+    gradient that is not finite)."""
+
+
+def torch_case(loss, variant, xs, precision):
+    """The loss as `sslproof_losses.py` writes it (the official code's conventions), at `xs` in
+    torch's float32, emulated TF32 or CPU bfloat16 autocast, at the variant's default
+    parameters: `(value, [gradients as float64 arrays])`, one per input with a gradient (a
+    stop-gradient input's, as SimSiam's z, is zero). Raises CaseFailed."""
+    params = default_params(loss, variant)
+    names, with_grad = input_names(loss, variant, len(xs))
+    impl = IMPLEMENTATIONS[(loss, variant)]
+    ts = [torch.tensor(np.asarray(x), dtype=torch.float32, requires_grad=n not in STATE)
+          for n, x in zip(names, xs)]
+    try:
+        if precision == "bf16":
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                value = impl(ts, params)
+        elif precision == "tf32":
+            with emulated_tf32():
+                value = impl(ts, params)
+        else:
+            value = impl(ts, params)
+        value.backward()
+    except RuntimeError as e:  # e.g. an operation torch has no bfloat16 kernel for
+        raise CaseFailed(str(e).splitlines()[0]) from e
+    grads = [t.grad.double().numpy() if t.grad is not None else np.zeros(t.shape)
+             for n, t in zip(names, ts) if n in with_grad]
+    if not (np.isfinite(float(value.detach())) and all(np.isfinite(g).all() for g in grads)):
+        raise CaseFailed("a value or gradient that is not finite")
+    return float(value.detach()), grads
+
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=4, help="seeds per shape (default 4)")
@@ -63,37 +115,16 @@ def main():
     for loss, variant, shapes in CASES:
         if args.loss and loss != args.loss:
             continue
-        v = next(x for x in sslproof.loss_info(loss)["variants"] if x["name"] == variant)
-        params = {p["name"]: p["default"] for p in v["params"]}
-        impl = IMPLEMENTATIONS[(loss, variant)]
+        params = default_params(loss, variant)
         for b, d in shapes:
             for seed in range(args.seeds):
                 xs = sslproof.inputs(loss, b, d, seed=seed, variant=variant)
-                names = [f"z{i + 1}" for i in range(len(xs))] if v["variable_views"] else v["inputs"]
-                with_grad = names if v["variable_views"] else v["grad_inputs"]
-                ts = [torch.tensor(np.asarray(x), dtype=torch.float32, requires_grad=n not in STATE)
-                      for n, x in zip(names, xs)]
                 try:
-                    if args.precision == "bf16":
-                        with torch.autocast("cpu", dtype=torch.bfloat16):
-                            value = impl(ts, params)
-                    elif args.precision == "tf32":
-                        with emulated_tf32():
-                            value = impl(ts, params)
-                    else:
-                        value = impl(ts, params)
-                    value.backward()
-                except RuntimeError as e:  # e.g. an operation torch has no bfloat16 kernel for
-                    failed[(loss, variant, str(e).splitlines()[0][:60])] += 1
+                    value, grads = torch_case(loss, variant, xs, args.precision)
+                except CaseFailed as e:
+                    failed[(loss, variant, str(e)[:60])] += 1
                     continue
-                # A stop-gradient input (SimSiam's z) has no grad: its gradient is zero.
-                grads = [t.grad.double().numpy() if t.grad is not None else np.zeros(t.shape)
-                         for n, t in zip(names, ts) if n in with_grad]
-                if not (np.isfinite(float(value.detach())) and all(np.isfinite(g).all() for g in grads)):
-                    failed[(loss, variant, "a value or gradient that is not finite")] += 1
-                    continue
-                r = sslproof.check(loss, [np.asarray(x, dtype=np.float32) for x in xs], float(value.detach()),
-                                   grads, precision=args.precision, variant=variant, tolerance=args.tolerance,
+                r = sslproof.check(loss, [np.asarray(x, dtype=np.float32) for x in xs], value, grads, precision=args.precision, variant=variant, tolerance=args.tolerance,
                                    **params)
                 src = r.tolerance_source
                 if not r.trustworthy:

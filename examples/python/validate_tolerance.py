@@ -160,7 +160,9 @@ def main():
                     src = rep.tolerance_source
                     if src["kind"] == "estimate":
                         # The estimate's margin at this case: this implementation's largest error
-                        # relative to the bound, over our float32 runs' (≤ FACTOR: accepted).
+                        # relative to the bound, over our runs' (≤ FACTOR: accepted; in TF32 and
+                        # bfloat16 over our runs' in the worst entry's row and column, where the
+                        # scale is not clamped at 1).
                         row["over_ours"] = max(
                             (g.max_ratio * s / max(q, 1e-300)
                              for g, s, q in zip(rep.grads, src["scales"], src["ratios"])),

@@ -100,7 +100,11 @@ fn row(loss: &str, b: usize, d: usize, mode: TolMode, p: &power::PowerReport, se
             " bound × {}",
             e.scales
                 .iter()
-                .map(|s| format!("{s:.2e}"))
+                .zip(&e.line_scales)
+                .map(|(s, l)| match l {
+                    Some((lo, hi)) => format!("{lo:.2e}…{hi:.2e}"),
+                    None => format!("{s:.2e}"),
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         ),

@@ -207,7 +207,7 @@ impl GradTol {
 /// Every gradient's tolerance for the comparison: the model's (entry by entry where the loss
 /// bounds it so, with its widened columns), the reference's own error bound, and the last f64
 /// rounding of the reference.
-pub(crate) fn grad_tols(tol: &rounding::Tolerance, r: &Reference, ng: usize) -> Vec<GradTol> {
+pub fn grad_tols(tol: &rounding::Tolerance, r: &Reference, ng: usize) -> Vec<GradTol> {
     (0..ng)
         .map(|t| {
             let entries = tol.entries.get(t).cloned().flatten();
