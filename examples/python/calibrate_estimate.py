@@ -28,7 +28,7 @@ import sslproof
 
 sys.path.insert(0, str(Path(__file__).parent))
 from sslproof_losses import IMPLEMENTATIONS  # noqa: E402
-from validate_tolerance import emulated_tf32  # noqa: E402
+from validate_tolerance import emulated_tf32, over_ours  # noqa: E402
 
 # (loss, variant, shapes): d < B, d = B - 1, and d > B, small to medium.
 CASES = [
@@ -133,9 +133,8 @@ def main():
                     rel = max(float(np.abs(g - rg).max() / max(np.abs(rg).max(), 1e-300))
                               for g, rg in zip(grads, ref.grads))
                     # torch's largest error relative to the bound over our runs' (as for the others).
-                    over = max((g.max_ratio * s / q for g, s, q in
-                                zip(r.grads, src.get("scales", []), src.get("ratios", [])) if q > 0),
-                               default=float("nan"))
+                    over = max((o for o in over_ours(r.grads, src) if o is not None), default=float("nan")) \
+                        if src["kind"] == "estimate" else float("nan")
                     untrusted.append((rel, loss, variant, b, d, seed, src["kind"], over))
                     continue
                 if src["kind"] != "estimate":
@@ -144,9 +143,8 @@ def main():
                         rows.append((float("nan"), float("nan"), loss, variant, b, d, seed, False))
                     continue
                 # Only the inputs whose tolerance was estimated (the others keep the bound).
-                over = [g.max_ratio * s / q for g, s, q, n, m in
-                        zip(r.grads, src["scales"], src["ratios"], src["erred"], src["entries"])
-                        if n >= min(32, max(1, (m + 1) // 2)) and q > 0]
+                estimated = [n >= min(32, max(1, (m + 1) // 2)) for n, m in zip(src["erred"], src["entries"])]
+                over = [o for o, e in zip(over_ours(r.grads, src), estimated) if e and o is not None]
                 rows.append((max(over, default=0.0), max(g.max_ratio for g in r.grads), loss, variant, b, d,
                              seed, r.agrees))
     est = [w for w in rows if w[0] == w[0]]

@@ -115,6 +115,22 @@ def numpy_f32(loss, case, arrays):
     return None
 
 
+
+def over_ours(grads, src):
+    """Per estimated input (`tolerance_source` of kind "estimate"), this implementation's largest
+    |error| relative to the bound over our runs' (what the factor must exceed): from its worst
+    entry's |error| / tolerance, times the factor applied there. With one factor per input that
+    is `max_ratio · scale / ratio`; where each entry has its own tolerance (TF32 and bfloat16,
+    `line_scales`), `max_ratio · factor`: torch's error over what our runs erred in that entry's
+    row and column (exact where the tolerance is not held at its bound or floor). None for an
+    input where our runs did not err."""
+    lines = src.get("line_scales") or [None] * len(src["scales"])
+    for g, s, q, line in zip(grads, src["scales"], src["ratios"], lines):
+        if q <= 0:
+            yield None  # our runs did not err: nothing to compare with
+        else:
+            yield g.max_ratio * src["factor"] if line is not None else g.max_ratio * s / q
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--large", action="store_true", help="also the large golden cases (generate them with `sslproof golden --large`)")
@@ -163,10 +179,8 @@ def main():
                         # relative to the bound, over our runs' (≤ FACTOR: accepted; in TF32 and
                         # bfloat16 over our runs' in the worst entry's row and column, where the
                         # scale is not clamped at 1).
-                        row["over_ours"] = max(
-                            (g.max_ratio * s / max(q, 1e-300)
-                             for g, s, q in zip(rep.grads, src["scales"], src["ratios"])),
-                            default=0.0)
+                        row["over_ours"] = max((o for o in over_ours(rep.grads, src) if o is not None),
+                                               default=0.0)
             except Exception as e:  # e.g. a log-determinant not implemented for bfloat16
                 row["error"] = f"{type(e).__name__}: {str(e).splitlines()[0][:120]}"
             rows.append(row)

@@ -1,14 +1,16 @@
-//! Three rules for the estimated tolerance's level, against another implementation's gradients
+//! Four rules for the estimated tolerance's level, against another implementation's gradients
 //! (`docs/losses.md`, "Rows and columns"): for each `.npz` case written by
 //! `examples/python/dump_calibration_cases.py` (`PRECISION__LOSS__VARIANT__BxD__SEED.npz`: the
 //! inputs, the implementation's value and gradients, default parameters), our runs are measured
-//! once ([`estimate::measure`]) and three tolerances built from them:
+//! once ([`estimate::measure`]) and four tolerances built from them:
 //!
 //! - G: one factor per input, `min(1, max(F·ρ, FLOOR))` with `ρ` the input's largest
 //!   `|error| / bound` (float32's rule);
-//! - R: each entry's `ρ` the largest of its row or its column ([`estimate::line_levels`]: the
-//!   rule in TF32 and bfloat16);
-//! - X: each entry's own `|error| / bound`, floored at the smaller of its row's and column's.
+//! - R: each entry's `ρ` the largest of its row or its column;
+//! - X: each entry's own `|error| / bound`, floored at the smaller of its row's and column's;
+//! - A: each entry `F` times the largest `|error|` in its row or column
+//!   ([`estimate::line_errors`]), within `[FLOOR, 1]` times its bound;
+//! - M: the smaller of A and R ([`estimate::line_tolerance`]: the rule in TF32 and bfloat16).
 //!
 //! Per case and rule: the implementation's largest `|error| / tolerance` ("safety", must stay
 //! below 1) and the tolerance at the gradient's largest entry over that entry ("level", exit 3
@@ -36,7 +38,9 @@ fn main() {
         }
     };
     files.sort();
-    println!("case | G: safety level | R: safety level | X: safety level | error / largest entry");
+    println!(
+        "case | G: safety level | R: safety level | X: safety level | A: safety level | M: safety level | error / largest entry"
+    );
     for f in files {
         let name = f.file_stem().unwrap_or_default().to_string_lossy().to_string();
         let parts: Vec<&str> = name.split("__").collect();
@@ -85,7 +89,7 @@ fn main() {
         let (b, d) = uf.inputs[0].shape();
         let factor = loss.estimate_factor(&spec, b, d, prec);
         let tg = grad_tols(&bound, &r, ng);
-        let mut worst = [(0f64, 0f64); 3];
+        let mut worst = [(0f64, 0f64); 5];
         let mut err_max = 0f64;
         for t in 0..ng {
             let rg = &r.out.grads[t];
@@ -107,7 +111,7 @@ fn main() {
                     (factor * x).clamp(estimate::FLOOR, 1.0)
                 }
             };
-            let lines = estimate::line_levels(&runs.max_error[t], &tg[t]);
+            let lines = DMatrix::from_fn(nr, nc, |i, j| rows[i].max(cols[j]));
             let rules = [
                 bm.map(|x| x * s(q.max())),
                 bm.component_mul(&lines.map(s)),
@@ -115,6 +119,20 @@ fn main() {
                     bm[(i, j)] * s(rows[i].min(cols[j]).max(q[(i, j)]))
                 }),
             ];
+            let env = estimate::line_errors(&runs.max_error[t]);
+            let a = DMatrix::from_fn(nr, nc, |i, j| {
+                if few {
+                    bm[(i, j)]
+                } else {
+                    (factor * env[(i, j)]).clamp(estimate::FLOOR * bm[(i, j)], bm[(i, j)])
+                }
+            });
+            let m = if few {
+                bm.clone()
+            } else {
+                estimate::line_tolerance(&runs.max_error[t], &tg[t], &bm, factor)
+            };
+            let rules = [rules[0].clone(), rules[1].clone(), rules[2].clone(), a, m];
             let err = (&user[t] - rg).abs();
             err_max = err_max.max(err.amax() / gmax);
             for (w, tol) in worst.iter_mut().zip(&rules) {

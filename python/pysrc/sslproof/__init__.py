@@ -464,8 +464,9 @@ class Report:
         #: How the gradients' tolerance was obtained: ``{"kind": "bound", "why": ...}`` or
         #: ``{"kind": "estimate", "runs", "factor", "floor", "ratios", "scales", "line_scales", ...}``
         #: (per input with a gradient: the largest error / bound of our runs, the factor applied,
-        #: and in TF32/bf16 the smallest and largest factor of its entries, each from the entry's
-        #: row and column; ``None`` where one factor applies to every entry).
+        #: and in TF32/bf16 the smallest and largest factor of the bound over its entries, each
+        #: entry's tolerance following what our runs erred in its row and column; ``None`` where
+        #: one factor applies to every entry).
         self.tolerance_source: Dict[str, Any] = raw["tolerance_source"]
         self.outcome: str = {"Agrees": "agrees", "Disagrees": "disagrees", "Untrustworthy": "untrustworthy"}[
             raw["outcome"]
