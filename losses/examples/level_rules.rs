@@ -130,7 +130,7 @@ fn main() {
             let m = if few {
                 bm.clone()
             } else {
-                estimate::line_tolerance(&runs.max_error[t], &tg[t], &bm, factor)
+                estimate::line_tolerance(&runs.max_error[t], &tg[t], &bm, factor, estimate::FLOOR)
             };
             let rules = [rules[0].clone(), rules[1].clone(), rules[2].clone(), a, m];
             let err = (&user[t] - rg).abs();

@@ -19,15 +19,17 @@
 //! The tolerance is then the bound times
 //!
 //! ```text
-//!     s = min(1, max(FACTOR·ρ, FLOOR))
+//!     s = min(1, max(FACTOR·ρ, floor))
 //! ```
 //!
 //! entry by entry, so the bound's shape (which entries may err more) is kept and only its level
 //! is measured. [`FACTOR`] covers implementations that order or block their sums differently from
 //! ours (torch and numpy on the CPU, the H200 records): it is calibrated against them in
-//! `docs/validation/power.md` ("Estimated tolerances"). [`FLOOR`] keeps a lucky input, where our
+//! `docs/losses.md` ("Estimated tolerances", "Why 8"; a loss may take more at some shapes:
+//! [`crate::loss::Loss::estimate_factor`]). The floor, [`FLOOR`], keeps a lucky input, where our
 //! runs happen to err very little, from shrinking the tolerance below what other correct
-//! implementations need.
+//! implementations need; where the bound exceeds the gradient's largest entry it is lowered to
+//! 1/256 of that entry ([`floor`]).
 //!
 //! Where fewer than [`MIN_ERRED`] entries of an input erred at all in the runs (a gradient that
 //! float32 computes exactly, as SimSiam's at d = 1), that input keeps the bound: our exact runs say
@@ -116,8 +118,23 @@ pub fn too_few_erred(erred: usize, entries: usize) -> bool {
     erred < MIN_ERRED.min(entries.div_ceil(2)).max(1)
 }
 
-/// The tolerance is never below this fraction of the bound.
+/// The tolerance is never below this fraction of the bound, nor below this fraction of the
+/// gradient's largest entry where the bound exceeds that entry ([`floor`]).
 pub const FLOOR: f64 = 1.0 / 256.0;
+
+/// The floor of an input's factor: [`FLOOR`], or less where the bound's largest entry `bound_max`
+/// exceeds the gradient's largest entry `gmax` (an ill-conditioned covariance, where the
+/// first-order bound is far above any error float32 makes): then `FLOOR · gmax / bound_max`, so
+/// that the floor itself is 1/256 of the gradient's largest entry, not a fraction of a bound that
+/// can be thousands of times the gradient (CorInfoMax with d > B: κ = 7.7·10⁶, bound 10³× the
+/// largest entry, our runs' and torch's float32 errors 6–8·10⁻⁴ of it).
+pub fn floor(gmax: f64, bound_max: f64) -> f64 {
+    if bound_max > gmax && bound_max > 0.0 && gmax > 0.0 {
+        FLOOR * gmax / bound_max
+    } else {
+        FLOOR
+    }
+}
 
 /// Seed of the permutations (fixed: the same input gives the same tolerance on every machine).
 pub const SEED: u64 = 0x0005_eed0_f0e5;
@@ -167,7 +184,10 @@ pub struct Estimate {
     pub erred: Vec<usize>,
     /// Per input with a gradient: how many entries it has.
     pub entries: Vec<usize>,
-    /// Per input with a gradient: the factor applied to the bound, `min(1, max(FACTOR·ρ, FLOOR))`,
+    /// Per input with a gradient: the floor of its factor ([`floor`]: [`FLOOR`], or less where
+    /// the bound exceeds the gradient's largest entry).
+    pub floors: Vec<f64>,
+    /// Per input with a gradient: the factor applied to the bound, `min(1, max(FACTOR·ρ, floor))`,
     /// or 1 where too few entries erred ([`too_few_erred`]). Where each entry has its own factor
     /// (`line_scales`), the largest of them.
     pub scales: Vec<f64>,
@@ -204,16 +224,26 @@ impl Source {
                     .zip(e.erred.iter().zip(&e.entries))
                     .enumerate()
                     .map(|(t, ((q, s), (&n, &all)))| {
+                        // A floor lowered below FLOOR (the bound above the gradient's largest
+                        // entry) is said.
+                        let f = e.floors.get(t).copied().unwrap_or(e.floor);
+                        let lowered = if f < e.floor {
+                            format!(
+                                " (floor {f:.2e}: the bound exceeds the gradient's largest entry, so the floor is 1/{} of that entry)",
+                                (1.0 / e.floor).round()
+                            )
+                        } else {
+                            String::new()
+                        };
                         if too_few_erred(n, all) {
                             format!("{n} of {all} entries erred: the bound")
                         } else if let Some(Some((lo, hi))) = e.line_scales.get(t) {
                             format!(
-                                "{q:.2e} → each entry {}× the largest error of our runs in its row or column (absolute, or relative to the bound times its bound: the smaller), within [1/{}, 1]× its bound: factors {lo:.2e} to {hi:.2e}",
+                                "{q:.2e} → each entry {}× the largest error of our runs in its row or column (absolute, or relative to the bound times its bound: the smaller), within [floor, 1]× its bound: factors {lo:.2e} to {hi:.2e}{lowered}",
                                 e.factor,
-                                (1.0 / e.floor).round()
                             )
                         } else {
-                            format!("{q:.2e} → {s:.2e}")
+                            format!("{q:.2e} → {s:.2e}{lowered}")
                         }
                     })
                     .collect();
@@ -272,13 +302,14 @@ pub fn line_levels(max_error: &DMatrix<f64>, tol: &GradTol) -> DMatrix<f64> {
 /// "Rows and columns"): `factor` times what our runs erred in the entry's row and column, taken
 /// two ways — the largest absolute error ([`line_errors`]) and the largest error relative to
 /// the bound times the entry's bound ([`line_levels`]) — the smaller of the two, kept within
-/// `[FLOOR, 1]` times the entry's bound `bound` (the model's part). Either way it is at least
+/// `[floor, 1]` times the entry's bound `bound` (the model's part; `floor` from [`floor`]). Either way it is at least
 /// `factor` times our runs' own error at the entry, where the bound allows it.
 pub fn line_tolerance(
     max_error: &DMatrix<f64>,
     tol: &GradTol,
     bound: &DMatrix<f64>,
     factor: f64,
+    floor: f64,
 ) -> DMatrix<f64> {
     let abs = line_errors(max_error);
     let rel = line_levels(max_error, tol);
@@ -286,7 +317,7 @@ pub fn line_tolerance(
         let b = bound[(i, j)];
         (factor * abs[(i, j)])
             .min(factor * rel[(i, j)] * b)
-            .clamp(FLOOR * b, b)
+            .clamp(floor * b, b)
     })
 }
 
@@ -585,14 +616,18 @@ pub fn apply(
     let factor =
         spec.loss
             .estimate_factor(spec, inputs[0].nrows(), inputs[0].ncols(), bound.precision);
+    let floors: Vec<f64> = (0..rho.len())
+        .map(|t| floor(r.out.grads[t].amax(), bound.grads[t]))
+        .collect();
     let scales: Vec<f64> = rho
         .iter()
         .zip(runs_.erred.iter().zip(&runs_.entries))
-        .map(|(&q, (&n, &all))| {
+        .zip(&floors)
+        .map(|((&q, (&n, &all)), &f)| {
             if too_few_erred(n, all) {
                 1.0
             } else {
-                (factor * q).clamp(FLOOR, 1.0)
+                (factor * q).clamp(f, 1.0)
             }
         })
         .collect();
@@ -611,7 +646,7 @@ pub fn apply(
                 Some(m) => m.clone(),
                 None => DMatrix::from_element(e.nrows(), e.ncols(), tol.grads[t]),
             };
-            let model = line_tolerance(e, &tg[t], &b, factor);
+            let model = line_tolerance(e, &tg[t], &b, factor, floors[t]);
             // The factor each entry's bound was scaled by (1 where the bound is 0: nothing to
             // scale).
             let f = model.zip_map(&b, |m, b| if b > 0.0 { m / b } else { 1.0 });
@@ -670,6 +705,7 @@ pub fn apply(
             },
             factor,
             floor: FLOOR,
+            floors,
             line_scales,
             ratios: rho,
             erred: runs_.erred,

@@ -247,16 +247,28 @@ fn the_first_disagreeing_component_is_named() {
 }
 
 /// A log-determinant of a nearly singular matrix in reduced precision is reported as
-/// untrustworthy (CorInfoMax with d > B and ε = 10⁻⁶: the covariance has rank B − 1).
+/// untrustworthy (CorInfoMax with d > B and ε = 10⁻⁶: the covariance has rank B − 1): in
+/// bfloat16, and in float32 by the a-priori bound alone (`--tolerance bound`; the float32
+/// estimate, which evaluates the loss, may conclude there: losses/tests/estimate.rs).
 #[test]
 fn an_untrustworthy_precision_is_said_so() {
     let spec = LossSpec::named("corinfomax", None, &[]).unwrap();
     let xs = inputs(&spec, 8, 24, 9);
     let user = f32_user(&spec, None, &xs);
-    let r = checker::check(&spec, &xs, &user, &opts32()).unwrap();
+    let bound = Options {
+        tolerance: TolMode::Bound,
+        ..opts32()
+    };
+    let r = checker::check(&spec, &xs, &user, &bound).unwrap();
     assert_eq!(r.outcome, Conclusion::Untrustworthy, "{}", r.render());
     assert!(r.kappa.unwrap() > 1e6);
     assert!(r.render().contains("condition number"), "{}", r.render());
+    let bf16 = Options {
+        precision: Precision::Bf16,
+        ..opts32()
+    };
+    let b = checker::check(&spec, &xs, &user, &bf16).unwrap();
+    assert_eq!(b.outcome, Conclusion::Untrustworthy, "{}", b.render());
     // In f64 the same case can be checked.
     let r = checker::check(
         &spec,
@@ -608,11 +620,16 @@ fn float32_saved_as_float64_gets_a_hint() {
     let wrong = f32_user(&spec, Some(spec.mistakes()[0].id), &xs);
     let r = checker::check(&spec, &xs, &wrong, &f64opts).unwrap();
     assert!(r.hint.is_none(), "{}", r.render());
-    // Untrustworthy (CorInfoMax, d > B, float32 with a mistake planted): no diagnosis.
+    // Untrustworthy (CorInfoMax, d > B, float32 numbers with a mistake planted, checked in
+    // bfloat16): no diagnosis.
     let cim = LossSpec::named("corinfomax", None, &[]).unwrap();
     let xs = inputs(&cim, 8, 24, 9);
     let planted = f32_user(&cim, Some(cim.mistakes()[0].id), &xs);
-    let r = checker::check(&cim, &xs, &planted, &opts32()).unwrap();
+    let bf16 = Options {
+        precision: Precision::Bf16,
+        ..opts32()
+    };
+    let r = checker::check(&cim, &xs, &planted, &bf16).unwrap();
     assert_eq!(r.outcome, Conclusion::Untrustworthy, "{}", r.render());
     assert!(r.diagnosis.is_empty(), "{}", r.render());
     assert!(
