@@ -42,7 +42,11 @@ fn main() {
         "case | G: safety level | R: safety level | X: safety level | A: safety level | M: safety level | error / largest entry"
     );
     for f in files {
-        let name = f.file_stem().unwrap_or_default().to_string_lossy().to_string();
+        let name = f
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
         let parts: Vec<&str> = name.split("__").collect();
         let (Some(prec), Some(loss)) = (
             parts.first().and_then(|p| Precision::parse(p)),
@@ -56,7 +60,11 @@ fn main() {
             continue;
         };
         if prec != Precision::F32 && !loss.emulates_reduced_products() {
-            println!("{name} | the bound: {} is not emulated in {}", loss.name(), prec.as_str());
+            println!(
+                "{name} | the bound: {} is not emulated in {}",
+                loss.name(),
+                prec.as_str()
+            );
             continue;
         }
         let uf = match input::from_npz(&spec, &f, 1 << 32) {
@@ -82,7 +90,10 @@ fn main() {
         let runs = match estimate::measure(&spec, &uf.inputs, &r, &bound) {
             Ok(m) => m,
             Err(e) => {
-                println!("{name} | no estimate: {}", e.chars().take(80).collect::<String>());
+                println!(
+                    "{name} | no estimate: {}",
+                    e.chars().take(80).collect::<String>()
+                );
                 continue;
             }
         };

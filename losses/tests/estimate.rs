@@ -409,6 +409,29 @@ fn reduced_products_round_float32_only_and_only_in_scope() {
     assert_eq!(kernels::mul(&a, &b), plain);
 }
 
+/// `user`'s numbers with entry `k` of the first gradient changed by `change`, checked.
+fn with_first_gradient_entry(
+    spec: &LossSpec,
+    xs: &[DMatrix<f64>],
+    user: &UserNumbers,
+    k: (usize, usize),
+    change: impl Fn(f64) -> f64,
+    o: &Options,
+) -> checker::CheckReport {
+    let mut wrong = user.grads.clone().unwrap();
+    wrong[0][k] = change(wrong[0][k]);
+    checker::check(
+        spec,
+        xs,
+        &UserNumbers {
+            value: user.value,
+            grads: Some(wrong),
+        },
+        o,
+    )
+    .unwrap()
+}
+
 fn reference_user(spec: &LossSpec, xs: &[DMatrix<f64>]) -> UserNumbers {
     let r = checker::reference(spec, xs, &opts(Precision::F64, TolMode::Bound)).unwrap();
     UserNumbers {
@@ -603,7 +626,12 @@ fn corinfomax_with_d_above_b_is_estimated_with_a_larger_factor_in_float32() {
     let xs = inputs(&spec, 8, 24, 0, None);
     let user = reference_user(&spec, &xs);
     let bound = checker::check(&spec, &xs, &user, &opts(Precision::F32, TolMode::Bound)).unwrap();
-    assert_eq!(bound.outcome, Conclusion::Untrustworthy, "{}", bound.render());
+    assert_eq!(
+        bound.outcome,
+        Conclusion::Untrustworthy,
+        "{}",
+        bound.render()
+    );
     let o = opts(Precision::F32, TolMode::Estimate);
     let est = checker::check(&spec, &xs, &user, &o).unwrap();
     assert_eq!(est.outcome, Conclusion::Agrees, "{}", est.render());
@@ -614,19 +642,8 @@ fn corinfomax_with_d_above_b_is_estimated_with_a_larger_factor_in_float32() {
     assert!(e.floors.iter().all(|&f| f < FLOOR), "{:?}", e.floors);
     assert!(est.render().contains("the floor is 1/256 of that entry"));
     let r = checker::reference(&spec, &xs, &o).unwrap();
-    let mut wrong = user.grads.clone().unwrap();
     let k = r.out.grads[0].iamax_full();
-    wrong[0][k] *= 0.5;
-    let rep = checker::check(
-        &spec,
-        &xs,
-        &UserNumbers {
-            value: user.value,
-            grads: Some(wrong),
-        },
-        &o,
-    )
-    .unwrap();
+    let rep = with_first_gradient_entry(&spec, &xs, &user, k, |g| g * 0.5, &o);
     assert_eq!(rep.outcome, Conclusion::Disagrees, "{}", rep.render());
     // The floor is FLOOR wherever the bound stays below the gradient's largest entry.
     assert_eq!(estimate::floor(2.0, 1.0), FLOOR);
@@ -671,18 +688,7 @@ fn each_entry_takes_the_error_of_its_row_and_column_in_reduced_precision() {
     let gmax = g.amax();
     let one = bound.grad_at(0, k.0, k.1) * (e.factor * e.ratios[0]).clamp(FLOOR, 1.0);
     assert!(one >= 0.5 * gmax, "one factor: {one:e} vs half of {gmax:e}");
-    let mut wrong = user.grads.clone().unwrap();
-    wrong[0][k] += 0.45 * gmax * g[k].signum();
-    let rep = checker::check(
-        &spec,
-        &xs,
-        &UserNumbers {
-            value: user.value,
-            grads: Some(wrong),
-        },
-        &o,
-    )
-    .unwrap();
+    let rep = with_first_gradient_entry(&spec, &xs, &user, k, |x| x + 0.45 * gmax * x.signum(), &o);
     assert_eq!(rep.outcome, Conclusion::Disagrees, "{}", rep.render());
     assert_eq!(rep.grads[0].worst, k);
     // Our first run (identity order, rounding to nearest) as the user's numbers.
