@@ -163,8 +163,9 @@ struct CheckArgs {
     /// The gradients' tolerance. `estimate`: the a-priori bound scaled to the error our
     /// implementation makes at your inputs in your precision (f32; tf32 and bf16 with its matrix
     /// products emulated, for the losses that have them; f64 uses the bound) under 4 to 16
-    /// summation orders (more for small inputs), times a calibrated factor (docs/losses.md,
-    /// "Estimated tolerances"; the power gained is in docs/validation/power.md); whether your
+    /// summation orders (more for small inputs), times a calibrated factor (in tf32 and bf16 entry
+    /// by entry, from the errors in the entry's row and column; docs/losses.md, "Estimated
+    /// tolerances"; the power gained is in docs/validation/power.md); whether your
     /// precision can conclude (exit 3) is then judged on it; it costs that many float32
     /// evaluations of the loss. `bound`: the a-priori bound alone.
     #[arg(long, default_value = "estimate", value_parser = ["estimate", "bound"])]

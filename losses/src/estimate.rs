@@ -261,10 +261,24 @@ impl Source {
                     .as_ref()
                     .map(|w| format!("; the a-priori bound alone would not conclude here ({w}), but every run evaluated the loss and the estimate decides"))
                     .unwrap_or_default();
+                // The formula said is the one applied: per entry where any input has its own
+                // (TF32/bfloat16), and with "floor" where an input's floor was lowered.
+                let rule = if e.line_scales.iter().any(Option::is_some) {
+                    "the a-priori bound scaled entry by entry to our runs' errors in the entry's row and column (per input below)".to_string()
+                } else if e.floors.iter().any(|&f| f < e.floor) {
+                    format!(
+                        "the a-priori bound × min(1, max({}·ρ, floor)) (the floor per input below)",
+                        e.factor
+                    )
+                } else {
+                    format!(
+                        "the a-priori bound × min(1, max({}·ρ, 1/{}))",
+                        e.factor,
+                        (1.0 / e.floor).round()
+                    )
+                };
                 format!(
-                    "gradient tolerance: estimated at these inputs: the a-priori bound × min(1, max({}·ρ, 1/{})), ρ = the largest error / bound of our {arithmetic} under {} summation orders{} (per input ρ → factor: {}){overruled}",
-                    e.factor,
-                    (1.0 / e.floor).round(),
+                    "gradient tolerance: estimated at these inputs: {rule}, ρ = the largest error / bound of our {arithmetic} under {} summation orders{} (per input ρ → factor: {}){overruled}",
                     e.runs,
                     e.official_algorithm
                         .as_ref()
@@ -315,9 +329,12 @@ pub fn line_tolerance(
     let rel = line_levels(max_error, tol);
     DMatrix::from_fn(bound.nrows(), bound.ncols(), |i, j| {
         let b = bound[(i, j)];
+        // max/min, not clamp: a bound entry that is not finite must not panic here (the
+        // checker refuses it afterwards, naming the entry).
         (factor * abs[(i, j)])
             .min(factor * rel[(i, j)] * b)
-            .clamp(floor * b, b)
+            .max(floor * b)
+            .min(b)
     })
 }
 
@@ -635,8 +652,8 @@ pub fn apply(
     // (see the module documentation, "Rows and columns"); in float32 one factor per input.
     let lines = matches!(bound.precision, Precision::Tf32 | Precision::Bf16);
     let tg = grad_tols(&bound, r, rho.len());
-    let mut line_scales: Vec<Option<(f64, f64)>> = vec![None; rho.len()];
     let mut scales = scales;
+    let mut line_scales: Vec<Option<(f64, f64)>> = vec![None; rho.len()];
     let bound_untrustworthy = bound.untrustworthy.clone();
     let mut tol = bound;
     for (t, s) in scales.iter_mut().enumerate() {

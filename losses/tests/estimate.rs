@@ -691,6 +691,30 @@ fn each_entry_takes_the_error_of_its_row_and_column_in_reduced_precision() {
     let rep = with_first_gradient_entry(&spec, &xs, &user, k, |x| x + 0.45 * gmax * x.signum(), &o);
     assert_eq!(rep.outcome, Conclusion::Disagrees, "{}", rep.render());
     assert_eq!(rep.grads[0].worst, k);
+    // The tolerance of an entry, recomputed here from the runs' errors: 8× the smaller of the
+    // largest absolute error in its row or column and the largest error / bound there times its
+    // bound, within [floor, 1]× its bound, plus the reference's own error. An error 1 % inside
+    // it passes, 1 % outside is rejected — at the largest entry and at two others.
+    let runs = estimate::measure(&spec, &xs, &r, &bound).unwrap();
+    let err = &runs.max_error[0];
+    let tg = checker::grad_tols(&bound, &r, 1);
+    let floor = estimate::floor(gmax, bound.grads[0]);
+    let (n, m) = err.shape();
+    let extra = tg[0].at(0, 0) - bound.grad_at(0, 0, 0);
+    for at in [k, (0, 0), (n / 2, m / 3)] {
+        let line = |f: &dyn Fn(usize, usize) -> f64| {
+            let row = (0..m).map(|j| f(at.0, j)).fold(0.0, f64::max);
+            (0..n).map(|i| f(i, at.1)).fold(row, f64::max)
+        };
+        let abs = line(&|i, j| err[(i, j)]);
+        let rel = line(&|i, j| err[(i, j)] / tg[0].at(i, j));
+        let b = bound.grad_at(0, at.0, at.1);
+        let want = (8.0 * abs.min(rel * b)).clamp(floor * b, b) + extra;
+        for (scale, outcome) in [(0.99, Conclusion::Agrees), (1.01, Conclusion::Disagrees)] {
+            let rep = with_first_gradient_entry(&spec, &xs, &user, at, |x| x + scale * want, &o);
+            assert_eq!(rep.outcome, outcome, "entry {at:?}, {scale} × {want:e}");
+        }
+    }
     // Our first run (identity order, rounding to nearest) as the user's numbers.
     let xs32: Vec<DMatrix<f32>> = xs.iter().map(|m| m.map(|x| x as f32)).collect();
     let ours = kernels::reduced(Products::Bf16, Rounding::Nearest, || {
