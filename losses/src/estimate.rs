@@ -636,7 +636,7 @@ pub fn apply(
     let floors: Vec<f64> = (0..rho.len())
         .map(|t| floor(r.out.grads[t].amax(), bound.grads[t]))
         .collect();
-    let scales: Vec<f64> = rho
+    let mut scales: Vec<f64> = rho
         .iter()
         .zip(runs_.erred.iter().zip(&runs_.entries))
         .zip(&floors)
@@ -652,7 +652,6 @@ pub fn apply(
     // (see the module documentation, "Rows and columns"); in float32 one factor per input.
     let lines = matches!(bound.precision, Precision::Tf32 | Precision::Bf16);
     let tg = grad_tols(&bound, r, rho.len());
-    let mut scales = scales;
     let mut line_scales: Vec<Option<(f64, f64)>> = vec![None; rho.len()];
     let bound_untrustworthy = bound.untrustworthy.clone();
     let mut tol = bound;

@@ -409,6 +409,19 @@ fn reduced_products_round_float32_only_and_only_in_scope() {
     assert_eq!(kernels::mul(&a, &b), plain);
 }
 
+/// The check of `user` with the a-priori bound alone in `precision`, which must be
+/// untrustworthy (exit 3).
+fn untrustworthy_by_the_bound(
+    spec: &LossSpec,
+    xs: &[DMatrix<f64>],
+    user: &UserNumbers,
+    precision: Precision,
+) -> checker::CheckReport {
+    let r = checker::check(spec, xs, user, &opts(precision, TolMode::Bound)).unwrap();
+    assert_eq!(r.outcome, Conclusion::Untrustworthy, "{}", r.render());
+    r
+}
+
 /// `user`'s numbers with entry `k` of the first gradient changed by `change`, checked.
 fn with_first_gradient_entry(
     spec: &LossSpec,
@@ -553,13 +566,7 @@ fn exit_3_is_judged_on_the_estimate() {
     .unwrap();
     let xs = inputs(&spec, 64, 32, 0x9429_1073_d408_b6d9, None);
     let user = reference_user(&spec, &xs);
-    let bound = checker::check(&spec, &xs, &user, &opts(Precision::Bf16, TolMode::Bound)).unwrap();
-    assert_eq!(
-        bound.outcome,
-        Conclusion::Untrustworthy,
-        "{}",
-        bound.render()
-    );
+    let bound = untrustworthy_by_the_bound(&spec, &xs, &user, Precision::Bf16);
     assert!(
         bound
             .untrustworthy
@@ -625,13 +632,7 @@ fn corinfomax_with_d_above_b_is_estimated_with_a_larger_factor_in_float32() {
     let spec = LossSpec::new(loss, Some("one-batch"), &[]).unwrap();
     let xs = inputs(&spec, 8, 24, 0, None);
     let user = reference_user(&spec, &xs);
-    let bound = checker::check(&spec, &xs, &user, &opts(Precision::F32, TolMode::Bound)).unwrap();
-    assert_eq!(
-        bound.outcome,
-        Conclusion::Untrustworthy,
-        "{}",
-        bound.render()
-    );
+    untrustworthy_by_the_bound(&spec, &xs, &user, Precision::F32);
     let o = opts(Precision::F32, TolMode::Estimate);
     let est = checker::check(&spec, &xs, &user, &o).unwrap();
     assert_eq!(est.outcome, Conclusion::Agrees, "{}", est.render());
