@@ -767,6 +767,9 @@ impl CheckReport {
                 .map(|k| format!("; condition number of the log-det matrix {k:.3e}"))
                 .unwrap_or_default()
         );
+        // Where the comparison concludes nothing (exit 3), a number outside its tolerance is
+        // not a disagreement: the tolerance itself cannot be trusted there.
+        let inconclusive = self.outcome == Conclusion::Untrustworthy;
         let v = &self.value;
         let _ = writeln!(
             s,
@@ -775,13 +778,17 @@ impl CheckReport {
             v.reference,
             v.error(),
             v.tolerance,
-            if v.ok() { "ok" } else { "DISAGREES" }
+            match (v.ok(), inconclusive) {
+                (true, _) => "ok",
+                (false, false) => "DISAGREES",
+                (false, true) => "outside (inconclusive)",
+            }
         );
         for g in &self.grads {
-            let verdict = if g.disagreeing == 0 {
-                "ok".to_string()
-            } else {
-                format!("{} entries DISAGREE", g.disagreeing)
+            let verdict = match (g.disagreeing, inconclusive) {
+                (0, _) => "ok".to_string(),
+                (n, false) => format!("{n} entries DISAGREE"),
+                (n, true) => format!("{n} entries outside (inconclusive)"),
             };
             if g.per_entry {
                 let _ = writeln!(
@@ -815,8 +822,15 @@ impl CheckReport {
         if let Some(c) = &self.first_disagreement {
             let _ = writeln!(
                 s,
-                "first disagreement: {}: yours {:+.17e}, reference {:+.17e}",
-                c.what, c.user, c.reference
+                "{}: {}: yours {:+.17e}, reference {:+.17e}",
+                if inconclusive {
+                    "first outside its tolerance (inconclusive at this precision)"
+                } else {
+                    "first disagreement"
+                },
+                c.what,
+                c.user,
+                c.reference
             );
         }
         if !self.hinge_columns.is_empty() {

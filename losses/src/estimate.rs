@@ -76,6 +76,7 @@
 
 use nalgebra::DMatrix;
 
+use crate::batch::BatchError;
 use crate::checker::{GradTol, Reference, grad_tols};
 use crate::float::Out;
 use crate::kernels::{Products, Rounding, reduced};
@@ -469,7 +470,15 @@ pub fn measure(
                 reduced(p, rounding, eval)
             }
         }
-        .map_err(|e| format!("our {arithmetic} evaluation fails here ({e})"))?;
+        .map_err(|e| match e {
+            // The reference factored this matrix: it is positive definite, and only the reduced
+            // arithmetic fails (the hint on the inputs that the error carries would mislead).
+            SpecError::Batch(BatchError::NotPositiveDefinite { matrix, n, .. }) => format!(
+                "our {arithmetic} evaluation fails here: the Cholesky factorisation of {matrix} \
+                 ({n}×{n}), positive definite in the reference's arithmetic, fails in {arithmetic}"
+            ),
+            e => format!("our {arithmetic} evaluation fails here ({e})"),
+        })?;
         let mut rho = vec![0f64; ng];
         for (t, g) in out.grads.iter().take(ng).enumerate() {
             let rg = &r.out.grads[t];

@@ -638,6 +638,30 @@ fn float32_saved_as_float64_gets_a_hint() {
         r.render()
     );
     assert!(!r.render().contains("matches"), "{}", r.render());
+    // Nor a disagreement: numbers outside an untrustworthy tolerance are reported as outside it,
+    // inconclusive (a value 1000 times the reference, outside even this tolerance).
+    let far = UserNumbers {
+        value: 1000.0 * planted.value,
+        grads: planted.grads.clone(),
+    };
+    let r = checker::check(&cim, &xs, &far, &bf16).unwrap();
+    assert_eq!(r.outcome, Conclusion::Untrustworthy, "{}", r.render());
+    assert!(r.first_disagreement.is_some(), "{}", r.render());
+    let text = r.render();
+    assert!(!text.contains("DISAGREE"), "{text}");
+    assert!(!text.contains("first disagreement"), "{text}");
+    assert!(text.contains("outside (inconclusive)"), "{text}");
+    assert!(
+        text.contains("first outside its tolerance (inconclusive at this precision): value"),
+        "{text}"
+    );
+    // The estimate's run failed only in the emulated arithmetic: the report says so, without
+    // the advice on the inputs that a matrix indefinite in the reference's arithmetic gets.
+    assert!(
+        text.contains("positive definite in the reference's arithmetic, fails in emulated bf16"),
+        "{text}"
+    );
+    assert!(!text.contains("check eps"), "{text}");
 }
 
 /// Float32 numbers whose matrix products ran in TF32 (JAX's default on GPUs) look like float32
