@@ -3,6 +3,9 @@
 //! `tests/losses.rs`), every planted mistake's gradient against f64 finite differences, every
 //! common mistake caught with the right diagnosis, and bad input refused by name.
 
+mod common;
+use common::{all_specs, f32_user};
+
 use nalgebra::DMatrix;
 use sslproof_losses::checker::{self, Conclusion, Options, ReferenceKind, UserNumbers};
 use sslproof_losses::estimate::{Source, TolMode};
@@ -25,17 +28,6 @@ fn inputs(spec: &LossSpec, b: usize, d: usize, salt: u64) -> Vec<DMatrix<f64>> {
         &case(b, d),
         golden::seed_of(spec.loss, spec.variant.name, "test") ^ salt,
     )
-}
-
-fn all_specs() -> Vec<LossSpec> {
-    registry::LOSSES
-        .iter()
-        .flat_map(|&l| {
-            l.variants()
-                .iter()
-                .map(move |v| LossSpec::new(l, Some(v.name), &[]).unwrap())
-        })
-        .collect()
 }
 
 /// The f64 implementation agrees with MPFR within the model's own f64 tolerance, at shapes with
@@ -128,22 +120,6 @@ fn nt_xent_solo_learn_with_two_views_is_lightly() {
     );
     assert!((a.value - b.value).abs() < 1e-14);
     assert!((&a.grads[0] - &b.grads[0]).amax() < 1e-14);
-}
-
-fn f32_user(spec: &LossSpec, mistake: Option<&str>, xs: &[DMatrix<f64>]) -> UserNumbers {
-    let xs32: Vec<DMatrix<f32>> = xs.iter().map(|m| m.map(|x| x as f32)).collect();
-    let o = spec.evaluate(mistake, &xs32).unwrap();
-    let ng = spec.grad_count(xs.len());
-    UserNumbers {
-        value: o.value as f64,
-        grads: Some(
-            o.grads
-                .into_iter()
-                .take(ng)
-                .map(|g| g.map(|x| x as f64))
-                .collect(),
-        ),
-    }
 }
 
 fn opts32() -> Options {

@@ -3,6 +3,9 @@
 //! also runs is a correct float32 implementation, the estimate stays between its floor and the
 //! bound and is used only where it applies, and it rejects what the bound lets pass.
 
+mod common;
+use common::{all_specs, f32_user};
+
 use nalgebra::DMatrix;
 use sslproof_losses::checker::{self, Conclusion, Options, UserNumbers};
 use sslproof_losses::estimate::{self, FLOOR, Order, Source, TolMode};
@@ -12,17 +15,6 @@ use sslproof_losses::loss::OfficialAlgorithm;
 use sslproof_losses::registry::{self, LossSpec};
 use sslproof_losses::rounding::{self, Precision};
 
-fn all_specs() -> Vec<LossSpec> {
-    registry::LOSSES
-        .iter()
-        .flat_map(|&l| {
-            l.variants()
-                .iter()
-                .map(move |v| LossSpec::new(l, Some(v.name), &[]).unwrap())
-        })
-        .collect()
-}
-
 fn inputs(
     spec: &LossSpec,
     b: usize,
@@ -31,16 +23,6 @@ fn inputs(
     views: Option<usize>,
 ) -> Vec<DMatrix<f64>> {
     golden::inputs_of(spec, b, d, seed, views)
-}
-
-fn f32_user(spec: &LossSpec, xs: &[DMatrix<f64>]) -> UserNumbers {
-    let xs32: Vec<DMatrix<f32>> = xs.iter().map(|m| m.map(|x| x as f32)).collect();
-    let o = spec.evaluate(None, &xs32).unwrap();
-    let ng = spec.grad_count(xs.len());
-    UserNumbers {
-        value: f64::from(o.value),
-        grads: Some(o.grads.iter().take(ng).map(|g| g.map(f64::from)).collect()),
-    }
 }
 
 fn opts(precision: Precision, tolerance: TolMode) -> Options {
@@ -207,7 +189,7 @@ fn corinfomax_by_lu_is_a_correct_float32_implementation() {
 fn the_estimate_lies_between_its_floor_and_the_bound_where_products_are_emulated() {
     for spec in all_specs() {
         let xs = inputs(&spec, 32, 12, 5, None);
-        let user = f32_user(&spec, &xs);
+        let user = f32_user(&spec, None, &xs);
         let est =
             checker::check(&spec, &xs, &user, &opts(Precision::F32, TolMode::Estimate)).unwrap();
         let bound =
@@ -296,7 +278,7 @@ fn an_official_algorithm_not_run_keeps_the_bound() {
     let r = checker::check(
         &spec,
         &xs,
-        &f32_user(&spec, &xs),
+        &f32_user(&spec, None, &xs),
         &opts(Precision::F32, TolMode::Estimate),
     )
     .unwrap();
@@ -321,7 +303,7 @@ fn the_estimate_rejects_a_gradient_error_the_bound_lets_pass() {
         large: false,
     };
     let xs = golden::inputs(&spec, &case, 20261202);
-    let user = f32_user(&spec, &xs);
+    let user = f32_user(&spec, None, &xs);
     let mut wrong = user.clone();
     wrong.grads.as_mut().unwrap()[0] *= 1.0 + 3e-5;
     let check =
