@@ -203,7 +203,7 @@ pub fn float<T: Real>(
         for i in 0..d {
             r[(i, i)] += k::<T>(kn.eps);
         }
-        const MATRIX: &str = "CorInfoMax's covariance (1 − λ_R)ZᵀZ/(B − 1) + λ_R·R_running + εI";
+        const MATRIX: &str = "CorInfoMax's covariance (1 − λ_R)ẐᵀẐ/B + λ_R·R_running + εI";
         const HINT: &str = "it is positive definite when ε > 0, 0 ≤ λ_R ≤ 1 and the running covariance is positive semi-definite; check eps, la_r and r1/r2";
         let (half, ainv) = half_logdet_and_inverse_by(kn.lu, r, MATRIX, HINT)?;
         let ginv = ainv * (-(T::one() - la_r) / d_fac);
