@@ -478,8 +478,16 @@ impl Loss for CodingRate {
     /// bfloat16 the products' roundings, which our emulated runs share with torch, dominate:
     /// torch's error there was at most 0.88× our runs' (63 seeded bfloat16 cases with d > B,
     /// median 0.48), and the default factor stays.
-    fn estimate_factor(&self, _spec: &LossSpec, b: usize, d: usize, precision: Precision) -> f64 {
-        if d > b && precision == Precision::F32 {
+    ///
+    /// SimDINO with d > B in float32 takes 8× the default factor: its official code
+    /// differentiates `cholesky_ex`, whose backward (triangular solves on both sides) our
+    /// Cholesky-inverse runs do not reproduce, and at d/B = 64 and 128 (16 × 1024, 16 × 2048)
+    /// torch's float32 error reached 21× our runs' relative to the bound, 0.57 of the bound
+    /// (`calibrate_estimate.py --wide`); at d/B ≤ 4 at most 3.1×.
+    fn estimate_factor(&self, spec: &LossSpec, b: usize, d: usize, precision: Precision) -> f64 {
+        if d > b && precision == Precision::F32 && spec.variant.name == "simdino" {
+            8.0 * crate::estimate::FACTOR
+        } else if d > b && precision == Precision::F32 {
             2.0 * crate::estimate::FACTOR
         } else {
             crate::estimate::FACTOR

@@ -133,6 +133,16 @@ fn the_official_feature_form_is_a_correct_float32_coding_rate() {
         loss.official_algorithm(&simdino, 64, 32, Precision::F32),
         OfficialAlgorithm::Same
     );
+    // SimDINO with d > B: 8× the default in float32 (torch's cholesky_ex backward erred up to
+    // 21× our runs at d/B = 64–128), the default elsewhere.
+    assert_eq!(
+        loss.estimate_factor(&simdino, 16, 1024, Precision::F32),
+        8.0 * estimate::FACTOR
+    );
+    assert_eq!(
+        loss.estimate_factor(&simdino, 16, 1024, Precision::Bf16),
+        estimate::FACTOR
+    );
     // Beyond d = 2048 the feature form is not run, in any precision: our B × B runs do not
     // stand for it (in TF32, torch's feature form erred up to 1886× our runs at 16 × 3072;
     // docs/validation/cpu.txt, fourth stop of 2026-12-03), so the bound stays.
