@@ -116,33 +116,29 @@ fn the_official_feature_form_is_a_correct_float32_coding_rate() {
     assert!(
         matches!(loss.official_algorithm(&spec, 64, 32, Precision::F32), OfficialAlgorithm::Other(a) if a.contains("LU"))
     );
-    // Twice the default factor where d > B (torch measured at up to 6.4× our runs there).
-    assert_eq!(
-        loss.estimate_factor(&spec, 8, 24, Precision::F32),
-        2.0 * estimate::FACTOR
-    );
-    assert_eq!(
-        loss.estimate_factor(&spec, 64, 32, Precision::F32),
-        estimate::FACTOR
-    );
-    for p in [Precision::Tf32, Precision::Bf16] {
-        assert_eq!(loss.estimate_factor(&spec, 8, 24, p), estimate::FACTOR);
-    }
     let simdino = LossSpec::new(loss, Some("simdino"), &[]).unwrap();
     assert_eq!(
         loss.official_algorithm(&simdino, 64, 32, Precision::F32),
         OfficialAlgorithm::Same
     );
-    // SimDINO with d > B: 8× the default in float32 (torch's cholesky_ex backward erred up to
-    // 21× our runs at d/B = 64–128), the default elsewhere.
-    assert_eq!(
-        loss.estimate_factor(&simdino, 16, 1024, Precision::F32),
-        8.0 * estimate::FACTOR
-    );
-    assert_eq!(
-        loss.estimate_factor(&simdino, 16, 1024, Precision::Bf16),
-        estimate::FACTOR
-    );
+    // The factor, in multiples of the default: twice where d > B in float32 (torch measured at
+    // up to 6.4× our runs there), 8× for SimDINO there (its cholesky_ex backward erred up to 21×
+    // our runs at d/B = 64–128), the default elsewhere and in TF32/bfloat16.
+    for (s, b, d, p, times) in [
+        (&spec, 8, 24, Precision::F32, 2.0),
+        (&spec, 64, 32, Precision::F32, 1.0),
+        (&spec, 8, 24, Precision::Tf32, 1.0),
+        (&spec, 8, 24, Precision::Bf16, 1.0),
+        (&simdino, 16, 1024, Precision::F32, 8.0),
+        (&simdino, 16, 1024, Precision::Bf16, 1.0),
+    ] {
+        assert_eq!(
+            loss.estimate_factor(s, b, d, p),
+            times * estimate::FACTOR,
+            "{} {b}x{d} {p:?}",
+            s.variant.name
+        );
+    }
     // Beyond d = 2048 the feature form is not run, in any precision: our B × B runs do not
     // stand for it (in TF32, torch's feature form erred up to 1886× our runs at 16 × 3072;
     // docs/validation/cpu.txt, fourth stop of 2026-12-03), so the bound stays.
