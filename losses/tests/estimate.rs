@@ -797,3 +797,35 @@ fn a_bound_that_our_own_runs_exceed_concludes_nothing() {
         assert_eq!(said, hinted, "{}", r.render());
     }
 }
+
+/// CorInfoMax's official float32 run takes the gradient as torch.logdet's backward does,
+/// through the LU inverse symmetrised, and so errs about as torch's float32 did at inputs where
+/// it matters (one-batch, d > B): torch's largest gradient error relative to the largest entry
+/// was 4.4·10⁻³, 5.8·10⁻³ and 1.1·10⁻² at these three cases (`calibrate_estimate.py --loss
+/// corinfomax`, docs/validation/cpu.txt); the official run must err at least half as much
+/// (it errs 1.6·10⁻², 8.8·10⁻³, 1.3·10⁻²). Through the inverse unsymmetrised it erred
+/// 4·10⁻⁴–1.4·10⁻³, which left the estimate 22–34× below torch's error.
+#[test]
+fn corinfomax_official_runs_err_like_torch_logdet() {
+    let loss = registry::find("corinfomax").unwrap();
+    let spec = LossSpec::new(loss, Some("one-batch"), &[]).unwrap();
+    for (b, d, seed, torch) in [
+        (8usize, 24usize, 0u64, 4.4e-3),
+        (16, 48, 1, 5.8e-3),
+        (32, 96, 2, 1.1e-2),
+    ] {
+        let xs = inputs(&spec, b, d, seed, None);
+        let r = checker::reference(&spec, &xs, &opts(Precision::F32, TolMode::Bound)).unwrap();
+        let xs32: Vec<DMatrix<f32>> = xs.iter().map(|m| m.map(|x| x as f32)).collect();
+        let theirs = loss.evaluate_f32_official(&spec, &xs32).unwrap();
+        let rel = (0..2)
+            .map(|t| {
+                (theirs.grads[t].map(f64::from) - &r.out.grads[t]).amax() / r.out.grads[t].amax()
+            })
+            .fold(0.0, f64::max);
+        assert!(
+            rel >= 0.5 * torch,
+            "{b}x{d} seed {seed}: {rel:.3e} vs torch {torch:.1e}"
+        );
+    }
+}
