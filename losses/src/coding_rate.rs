@@ -171,16 +171,6 @@ pub fn float<T: Real>(z: &DMatrix<T>, kn: &Knobs) -> Result<Out<T>, BatchError> 
     const MATRIX: &str = "the coding-rate matrix I + αZᵀZ";
     const HINT: &str = "it is positive definite for every finite Z when α = d/(Bε²) > 0; check ε and the scale of the features";
     let (r, ainv) = half_logdet_and_inverse_by(kn.lu, a, MATRIX, HINT)?;
-    // torch.logdet's backward returns the LU inverse transposed, A⁻ᵀ, and the backward of
-    // ZᵀZ symmetrises it: the gradient is cZ(A⁻¹ + A⁻ᵀ)/2 with the computed inverse, not cZA⁻¹.
-    // In the feature form with d ≫ B these differ by far: the inverse's error is aligned with
-    // its rows' directions and multiplying its transpose by Z loses that (EMP-SSL at 16 × 2048:
-    // torch 1.3 % of the gradient's largest entry, Z·inv(A) 0.05 %; docs/losses.md).
-    let ainv = if kn.lu {
-        (&ainv + ainv.transpose()) * k::<T>(0.5)
-    } else {
-        ainv
-    };
     // The scalars go on the small matrix: one pass over the m × d gradient.
     let ainv = ainv * (c * factor);
     let g = if feature {

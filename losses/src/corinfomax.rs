@@ -206,13 +206,6 @@ pub fn float<T: Real>(
         const MATRIX: &str = "CorInfoMax's covariance (1 − λ_R)ẐᵀẐ/B + λ_R·R_running + εI";
         const HINT: &str = "it is positive definite when ε > 0, 0 ≤ λ_R ≤ 1 and the running covariance is positive semi-definite; check eps, la_r and r1/r2";
         let (half, ainv) = half_logdet_and_inverse_by(kn.lu, r, MATRIX, HINT)?;
-        // As torch.logdet's backward: the LU inverse transposed, symmetrised by the backward of
-        // ẐᵀẐ (see coding_rate::float; docs/losses.md, "Beyond the bound").
-        let ainv = if kn.lu {
-            (&ainv + ainv.transpose()) * k::<T>(0.5)
-        } else {
-            ainv
-        };
         let ginv = ainv * (-(T::one() - la_r) / d_fac);
         let g_zh = mul(&zh, &ginv) * (two / div);
         let g = if kn.centred {

@@ -417,10 +417,7 @@ pub fn measure(
         Precision::Bf16 => Some(Products::Bf16),
         Precision::F64 => return Err("no estimate in f64".to_string()),
     };
-    let arithmetic = match products {
-        None => "float32".to_string(),
-        Some(_) => format!("emulated {}", tol.precision.as_str()),
-    };
+    let arithmetic = arithmetic(tol.precision);
     let other = match spec.loss.official_algorithm(spec, b, d, tol.precision) {
         OfficialAlgorithm::Same => false,
         OfficialAlgorithm::Other(_) => true,
@@ -521,6 +518,15 @@ pub fn measure(
             .map(|m| m.iter().filter(|&&e| e).count())
             .collect(),
     })
+}
+
+/// The arithmetic of the estimate's runs at `precision`, as the reports name it: float32, or
+/// float32 with the products emulated in TF32 or bfloat16.
+fn arithmetic(precision: Precision) -> String {
+    match precision {
+        Precision::F32 | Precision::F64 => "float32".to_string(),
+        p => format!("emulated {}", p.as_str()),
+    }
 }
 
 /// A summation order: the samples and the features permuted (entry `i` of the permuted batch is
@@ -709,10 +715,7 @@ pub fn apply(
         if q > 1.0 && !too_few_erred(runs_.erred[t], runs_.entries[t]) {
             why.push(format!(
                 "our own {} evaluations of gradient {} (of {}) err up to {q:.2} times the a-priori rounding error bound at these inputs: its model fails here, and a tolerance that a correct implementation exceeds cannot conclude",
-                match tol.precision {
-                    Precision::F32 => "float32".to_string(),
-                    p => format!("emulated {}", p.as_str()),
-                },
+                arithmetic(tol.precision),
                 t + 1,
                 names.get(t).map(String::as_str).unwrap_or("?"),
             ));
