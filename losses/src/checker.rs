@@ -619,22 +619,6 @@ pub fn check(
             })
         })
         .flatten();
-    // A disagreement decided by the bound alone where the official codes' algorithm was not run
-    // (the coding rate's feature form at d > 2048 > B): correct implementations of that
-    // algorithm were measured beyond the bound at some such inputs (docs/losses.md, "Beyond the
-    // bound"), so the report says so rather than let DISAGREES stand unqualified.
-    let (b, d) = inputs[0].shape();
-    let not_run = matches!(
-        spec.loss.official_algorithm(spec, b, d, opts.precision),
-        crate::loss::OfficialAlgorithm::NotRun(_)
-    ) && opts.precision != Precision::F64;
-    let hint = match (hint, outcome == Conclusion::Disagrees && not_run) {
-        (h, false) => h,
-        (h, true) => Some(
-            h.map(|h| format!("{h}; ")).unwrap_or_default()
-                + "the official codes' algorithm was not run at this shape, so the a-priori bound alone decided, and correct float32 implementations of that algorithm were measured beyond the bound at some such inputs (the coding rate's feature form with d ≫ B and a small ε: docs/losses.md, \"Beyond the bound\"); compute your numbers in float64 and check them as f64 before trusting this disagreement",
-        ),
-    };
     Ok(CheckReport {
         loss: spec.loss.name().to_string(),
         variant: spec.variant.name.to_string(),

@@ -14,7 +14,7 @@ use sslproof::hp::Mat;
 
 use crate::batch::{BatchError, LossAndGrad, column_means, require_same_shape};
 use crate::float::{Out, Real, centre, k, require_finite};
-use crate::kernels::{gram_tn, half_logdet_and_inverse_by, mul};
+use crate::kernels::{InverseBy, gram_tn, half_logdet_and_inverse_by, mul};
 use crate::loss::{Loss, Mistake, OfficialAlgorithm, Range, Variant, float_evaluations, param};
 use crate::registry::LossSpec;
 use crate::rounding::{
@@ -205,7 +205,16 @@ pub fn float<T: Real>(
         }
         const MATRIX: &str = "CorInfoMax's covariance (1 − λ_R)ẐᵀẐ/B + λ_R·R_running + εI";
         const HINT: &str = "it is positive definite when ε > 0, 0 ≤ λ_R ≤ 1 and the running covariance is positive semi-definite; check eps, la_r and r1/r2";
-        let (half, ainv) = half_logdet_and_inverse_by(kn.lu, r, MATRIX, HINT)?;
+        let (half, ainv) = half_logdet_and_inverse_by(
+            if kn.lu {
+                InverseBy::Lu
+            } else {
+                InverseBy::Cholesky
+            },
+            r,
+            MATRIX,
+            HINT,
+        )?;
         let ginv = ainv * (-(T::one() - la_r) / d_fac);
         let g_zh = mul(&zh, &ginv) * (two / div);
         let g = if kn.centred {

@@ -393,27 +393,70 @@ pub fn half_logdet_and_inverse<T: Real>(
     })
 }
 
-/// [`lu_half_logdet_and_inverse`] (as `torch.logdet`) where `lu`, else
-/// [`half_logdet_and_inverse`] (Cholesky).
-///
-/// With `lu` the inverse returned is the one torch's autograd reaches the gradient through when
-/// `A` is formed from a Gram product (`I + cZᵀZ`, `ẐᵀẐ/B + εI`: the coding rate's and
-/// CorInfoMax's official code): `torch.logdet`'s backward returns the LU inverse transposed and
-/// the backward of `ZᵀZ` symmetrises it, so `(A⁻¹ + A⁻ᵀ)/2` with the computed `A⁻¹`. With
-/// d ≫ B that differs from `A⁻¹` by far: the LU inverse's error lies along its rows, which `ZA⁻¹`
-/// keeps small and `ZA⁻ᵀ` does not (EMP-SSL at 16 × 2048 in float32: torch 1.3 % of the
-/// gradient's largest entry, `Z·inv(A)` 0.05 %; docs/losses.md, "Beyond the bound").
+/// How the official codes' autograd reaches the inverse of a log-determinant's matrix (the
+/// coding rate's and CorInfoMax's `A` formed from a Gram product, whose backward symmetrises the
+/// matrix gradient it receives).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InverseBy {
+    /// Ours: Cholesky, `A⁻¹ = L⁻ᵀL⁻¹` (symmetric by construction).
+    Cholesky,
+    /// `torch.logdet` (MCR², EMP-SSL, lightly, CorInfoMax): LU with partial pivoting; its
+    /// backward returns the LU inverse transposed and the Gram product's backward symmetrises
+    /// it, so `(A⁻¹ + A⁻ᵀ)/2` with the computed `A⁻¹`. With d ≫ B that differs from `A⁻¹` by far:
+    /// the LU inverse's error lies along its rows, which `ZA⁻¹` keeps small and `ZA⁻ᵀ` does not
+    /// (EMP-SSL at 16 × 2048 in float32: torch 1.3 % of the gradient's largest entry, `Z·inv(A)`
+    /// 0.05 %; docs/losses.md, "Beyond the bound").
+    Lu,
+    /// `cholesky_ex` differentiated through its log-diagonal (SimDINO): torch's
+    /// `cholesky_backward` solves `LᵀX = ½I` from the left, then `YL = X` from the right (two
+    /// triangular solves, each column or row with its own rounding), and the Gram product's
+    /// backward symmetrises: `Y + Yᵀ` with the computed `Y ≈ ½A⁻¹`.
+    CholeskyBackward,
+}
+
+/// `(½ log det A, A⁻¹)` as `by` computes them (see [`InverseBy`]), or the error naming the
+/// matrix.
 pub fn half_logdet_and_inverse_by<T: Real>(
-    lu: bool,
+    by: InverseBy,
     a: DMatrix<T>,
     matrix: &'static str,
     hint: &'static str,
 ) -> Result<(T, DMatrix<T>), BatchError> {
-    if lu {
-        let (half, inv) = lu_half_logdet_and_inverse(a, matrix, hint)?;
-        let sym = (&inv + inv.transpose()) * nalgebra::convert::<f64, T>(0.5);
-        Ok((half, sym))
-    } else {
-        half_logdet_and_inverse(a, matrix, hint)
+    match by {
+        InverseBy::Cholesky => half_logdet_and_inverse(a, matrix, hint),
+        InverseBy::Lu => {
+            let (half, inv) = lu_half_logdet_and_inverse(a, matrix, hint)?;
+            let sym = (&inv + inv.transpose()) * nalgebra::convert::<f64, T>(0.5);
+            Ok((half, sym))
+        }
+        InverseBy::CholeskyBackward => {
+            let n = a.nrows();
+            let error = |why| BatchError::NotPositiveDefinite {
+                matrix,
+                n,
+                why,
+                hint,
+            };
+            let finite = a.iter().all(|x| x.is_finite());
+            let Some(ch) = a.cholesky() else {
+                return Err(error(if finite {
+                    ""
+                } else {
+                    ": an entry overflowed to a non-finite number"
+                }));
+            };
+            let l = ch.l();
+            let half = l.diagonal().iter().fold(T::zero(), |s, x| s + x.ln());
+            let lt = l.transpose();
+            let half_i = DMatrix::<T>::identity(n, n) * nalgebra::convert::<f64, T>(0.5);
+            let x = lt
+                .solve_upper_triangular(&half_i)
+                .ok_or_else(|| error(": a zero pivot in its Cholesky factor"))?;
+            // Y L = X  ⇔  Lᵀ Yᵀ = Xᵀ (row by row of Y).
+            let yt = lt
+                .solve_upper_triangular(&x.transpose())
+                .ok_or_else(|| error(": a zero pivot in its Cholesky factor"))?;
+            Ok((half, &yt + yt.transpose()))
+        }
     }
 }

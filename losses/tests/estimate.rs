@@ -121,15 +121,14 @@ fn the_official_feature_form_is_a_correct_float32_coding_rate() {
         loss.official_algorithm(&simdino, 64, 32, Precision::F32),
         OfficialAlgorithm::Same
     );
-    // The factor, in multiples of the default: twice where d > B in float32 (torch measured at
-    // up to 6.4× our runs there), 8× for SimDINO there (its cholesky_ex backward erred up to 21×
-    // our runs at d/B = 64–128), the default elsewhere and in TF32/bfloat16.
+    // The factor is the default everywhere since the official runs differentiate as torch does
+    // (torch at most 3.05× our runs with d > B in float32; SimDINO at most 1.22×, was 21×).
     for (s, b, d, p, times) in [
-        (&spec, 8, 24, Precision::F32, 2.0),
+        (&spec, 8, 24, Precision::F32, 1.0),
         (&spec, 64, 32, Precision::F32, 1.0),
         (&spec, 8, 24, Precision::Tf32, 1.0),
         (&spec, 8, 24, Precision::Bf16, 1.0),
-        (&simdino, 16, 1024, Precision::F32, 8.0),
+        (&simdino, 16, 1024, Precision::F32, 1.0),
         (&simdino, 16, 1024, Precision::Bf16, 1.0),
     ] {
         assert_eq!(
@@ -282,23 +281,27 @@ fn the_estimate_lies_between_its_floor_and_the_bound_where_products_are_emulated
 
 /// Where the official algorithm is not run — the coding rate's feature form at d > 2048 with
 /// d > B (too costly) — the estimate does not pretend: the bound stands, and the report says why.
+/// The bound still rejects a wrong gradient there (×1.5), without any hint. (At 4 × 2100, this
+/// test's shape until the official LU's one-sided error entered the bound, the bound now reaches
+/// half the gradient: torch's official float32 feature form erred 1.6 % of the largest entry at
+/// MCR²'s 4 × 2048.)
 #[test]
 fn an_official_algorithm_not_run_keeps_the_bound() {
     let spec = LossSpec::named("coding-rate", None, &[]).unwrap();
-    let xs = inputs(&spec, 4, 2100, 1, None);
-    let r = checker::check(
-        &spec,
-        &xs,
-        &f32_user(&spec, None, &xs),
-        &opts(Precision::F32, TolMode::Estimate),
-    )
-    .unwrap();
+    let xs = inputs(&spec, 64, 2100, 1, None);
+    let o = opts(Precision::F32, TolMode::Estimate);
+    let mut user = f32_user(&spec, None, &xs);
+    let r = checker::check(&spec, &xs, &user, &o).unwrap();
     assert_eq!(r.outcome, Conclusion::Agrees, "{}", r.render());
     assert!(
         matches!(&r.tolerance_source, Source::Bound { why: w } if w.contains("too costly")),
         "{:?}",
         r.tolerance_source
     );
+    user.grads.as_mut().unwrap()[0] *= 1.5;
+    let r = checker::check(&spec, &xs, &user, &o).unwrap();
+    assert_eq!(r.outcome, Conclusion::Disagrees, "{}", r.render());
+    assert_eq!(r.hint, None, "{}", r.render());
 }
 
 /// What the estimate buys (docs/validation/power.md): at 256×128 in float32, Barlow Twins'
@@ -737,13 +740,16 @@ fn each_entry_takes_the_error_of_its_row_and_column_in_reduced_precision() {
 }
 
 /// The coding rate's official feature form with d ≫ B and EMP-SSL's ε (16 × 1024: α = d/(Bε²) =
-/// 1600) errs beyond the a-priori bound in float32 — torch's by 2.0× it at seed 0, ours (its
-/// gradient cZ(A⁻¹ + A⁻ᵀ)/2, as torch.logdet's backward) likewise. The tolerance, held at most at
-/// the bound, would reject that correct implementation; the check says it cannot conclude
-/// (exit 3, naming the ratio) instead. The same numbers within the bound are still rejected
-/// where planted wrong at a well-conditioned shape (the rule does not blanket the check).
+/// 1600) takes its gradient through the LU inverse symmetrised (torch.logdet's backward), and the
+/// LU's error on one side of that inverse reaches the gradient (`coding_rate::lu_one_sided`).
+/// Before that term entered the bound, torch's correct float32 gradient erred 2.0× the bound at
+/// this input and ours likewise, and the bound alone rejected it (exit 1; with the term removed
+/// this test fails so). Now the bound holds those numbers at 0.1 of it, the estimate's runs stay
+/// within it, and both conclude. At 16 × 3072 (feature form not run), where torch erred
+/// 4.5 % of the largest entry, the bound reaches half the gradient: no conclusion, not a
+/// rejection. (`docs/losses.md`, "Beyond the bound".)
 #[test]
-fn a_bound_that_our_own_runs_exceed_concludes_nothing() {
+fn the_bound_covers_the_official_lus_one_sided_error() {
     let loss = registry::find("coding-rate").unwrap();
     let spec = LossSpec::new(loss, Some("emp-ssl"), &[]).unwrap();
     let xs = inputs(&spec, 16, 1024, 0, None);
@@ -753,48 +759,65 @@ fn a_bound_that_our_own_runs_exceed_concludes_nothing() {
         value: f64::from(theirs.value),
         grads: Some(vec![theirs.grads[0].map(f64::from)]),
     };
-    // The bound alone rejects this correct float32 implementation...
     let b = checker::check(&spec, &xs, &user, &opts(Precision::F32, TolMode::Bound)).unwrap();
-    assert_eq!(b.outcome, Conclusion::Disagrees, "{}", b.render());
-    // ... and the estimate, whose runs err beyond the bound, concludes nothing.
+    assert_eq!(b.outcome, Conclusion::Agrees, "{}", b.render());
+    assert!(b.grads[0].max_ratio < 0.25, "{}", b.render());
     let r = checker::check(&spec, &xs, &user, &opts(Precision::F32, TolMode::Estimate)).unwrap();
-    assert_eq!(r.outcome, Conclusion::Untrustworthy, "{}", r.render());
+    assert_eq!(r.outcome, Conclusion::Agrees, "{}", r.render());
     let Source::Estimate(e) = &r.tolerance_source else {
         panic!("{}", r.render())
     };
-    assert!(e.ratios[0] > 1.0, "{:?}", e.ratios);
-    assert!(
-        r.render().contains(
-            "times the a-priori rounding error bound at these inputs: its model fails here"
-        ),
-        "{}",
-        r.render()
-    );
-    // At a shape where our runs stay within the bound, a correct float32 gradient concludes.
-    let xs = inputs(&spec, 64, 256, 0, None);
+    assert!(e.ratios[0] < 1.0, "{:?}", e.ratios);
+    let xs = inputs(&spec, 16, 3072, 0, None);
     let r = checker::check(
         &spec,
         &xs,
-        &common::f32_user(&spec, None, &xs),
+        &f32_user(&spec, None, &xs),
         &opts(Precision::F32, TolMode::Estimate),
     )
     .unwrap();
-    assert_eq!(r.outcome, Conclusion::Agrees, "{}", r.render());
-    // Beyond d = 2048 the feature form is not run and the bound alone decides: a disagreement
-    // there says that correct feature forms were measured beyond the bound (a wrong gradient,
-    // ×1.5, still disagrees; below the limit no such hint).
-    for (b, d, hinted) in [(16usize, 3072usize, true), (64, 256, false)] {
-        let xs = inputs(&spec, b, d, 0, None);
-        let mut wrong = common::f32_user(&spec, None, &xs);
-        wrong.grads.as_mut().unwrap()[0] *= 1.5;
-        let r =
-            checker::check(&spec, &xs, &wrong, &opts(Precision::F32, TolMode::Estimate)).unwrap();
-        assert_eq!(r.outcome, Conclusion::Disagrees, "{}", r.render());
-        let said = r
-            .hint
+    assert_eq!(r.outcome, Conclusion::Untrustworthy, "{}", r.render());
+    assert!(
+        r.untrustworthy
             .as_deref()
-            .is_some_and(|h| h.contains("measured beyond the bound"));
-        assert_eq!(said, hinted, "{}", r.render());
+            .is_some_and(|w| w.contains("the rounding error bound at that entry")),
+        "{}",
+        r.render()
+    );
+}
+
+/// Where our own correct runs err beyond the bound (ρ > 1), the bound's model fails at that input,
+/// and a tolerance held at most at the bound would reject correct implementations: the check
+/// concludes nothing (exit 3) and names the ratio. No input is known to do this since the LU's
+/// one-sided term entered the coding rate's bound (test above), so the model is made to fail on
+/// purpose: the bound at a well-conditioned input divided by 10⁴. The bound as it is gives no such
+/// reason there.
+#[test]
+fn a_bound_that_our_own_runs_exceed_concludes_nothing() {
+    let spec = LossSpec::named("coding-rate", Some("emp-ssl"), &[]).unwrap();
+    let xs = inputs(&spec, 16, 64, 0, None);
+    let o = opts(Precision::F32, TolMode::Estimate);
+    let r = checker::reference(&spec, &xs, &o).unwrap();
+    let says = "times the a-priori rounding error bound at these inputs: its model fails here";
+    for (shrink, beyond) in [(1.0, false), (1e-4, true)] {
+        let mut bound = rounding::tolerance(&r.scale, &r.out64, Precision::F32);
+        bound.value *= shrink;
+        for g in bound.grads.iter_mut() {
+            *g *= shrink;
+        }
+        for e in bound.entries.iter_mut().flatten() {
+            *e *= shrink;
+        }
+        let (tol, src) = estimate::apply(&spec, &xs, &r, bound, TolMode::Estimate);
+        let Source::Estimate(e) = &src else {
+            panic!("{src:?}")
+        };
+        assert_eq!(e.ratios[0] > 1.0, beyond, "{:?}", e.ratios);
+        let said = tol
+            .untrustworthy
+            .as_deref()
+            .is_some_and(|w| w.contains(says));
+        assert_eq!(said, beyond, "{:?}", tol.untrustworthy);
     }
 }
 
@@ -826,6 +849,41 @@ fn corinfomax_official_runs_err_like_torch_logdet() {
         assert!(
             rel >= 0.5 * torch,
             "{b}x{d} seed {seed}: {rel:.3e} vs torch {torch:.1e}"
+        );
+    }
+}
+
+/// SimDINO's official float32 run differentiates `cholesky_ex` as torch's autograd does (two
+/// triangular solves, then the Gram product's symmetrisation: `kernels::InverseBy`), and so errs
+/// about as torch's float32 did with d ≫ B, relative to the bound (what the estimate scales):
+/// torch's largest |error| / bound was 0.41 and 0.56 at 16 × 1024 (seeds 0, 1) and 0.16, 0.14 at
+/// 16 × 256 (torch 2.15 CPU, `sslproof.check(..., tolerance="bound")`; docs/validation/cpu.txt,
+/// fifth stop); the official run must reach at least a quarter of that. Through our Cholesky
+/// inverse (`L⁻ᵀL⁻¹`) it stayed 9–21× below torch at 16 × 1024, which took the factor 64 to cover
+/// (with it, this test fails: checked).
+#[test]
+fn simdino_official_runs_err_like_torch_cholesky_backward() {
+    let loss = registry::find("coding-rate").unwrap();
+    let spec = LossSpec::new(loss, Some("simdino"), &[]).unwrap();
+    for (b, d, seed, torch) in [
+        (16usize, 1024usize, 0u64, 0.41),
+        (16, 1024, 1, 0.56),
+        (16, 256, 0, 0.16),
+        (16, 256, 1, 0.14),
+    ] {
+        let xs = inputs(&spec, b, d, seed, None);
+        let r = checker::reference(&spec, &xs, &opts(Precision::F32, TolMode::Bound)).unwrap();
+        let tol = rounding::tolerance(&r.scale, &r.out64, Precision::F32);
+        let xs32: Vec<DMatrix<f32>> = xs.iter().map(|m| m.map(|x| x as f32)).collect();
+        let theirs = loss.evaluate_f32_official(&spec, &xs32).unwrap();
+        let user = UserNumbers {
+            value: f64::from(theirs.value),
+            grads: Some(vec![theirs.grads[0].map(f64::from)]),
+        };
+        let (_, ratio) = checker::error_over_tolerance(&tol, &r, &user);
+        assert!(
+            ratio >= 0.25 * torch && ratio <= 1.0,
+            "{b}x{d} seed {seed}: {ratio:.3} of the bound vs torch {torch}"
         );
     }
 }
