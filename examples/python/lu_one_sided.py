@@ -8,9 +8,9 @@ here in numpy from its formula, independently of the Rust code (q_k = ‖D_a^{1/
 h_i² = Σ_k z_ik² q_k, A = I + cZᵀZ, D_a = diag(A), u = 2⁻²⁴); the row interchanges LAPACK's
 sgetrf makes on A in float32; and `sslproof.check`'s verdict on torch's numbers with the bound
 alone (`tolerance="bound"`) and with the default estimate, with torch's largest |error| / bound.
-Exit 1 if `check` rejects any case.
+Exit 1 if `check` rejects any case. Needs torch, scipy and the package (`pip install ./python`).
 
-    python examples/python/lu_one_sided.py [--quick]
+    python examples/python/lu_one_sided.py [--quick] [--seeds N]
 """
 
 import argparse
