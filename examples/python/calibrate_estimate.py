@@ -54,9 +54,10 @@ CASES = [
 # the official d × d feature form and keeps the bound, and at d/B = 64 and 128 below it.
 # Estimating from our B × B runs alone beyond the limit was tried (2026-12-03, fourth stop) and
 # refuted: torch's feature form erred up to 1886× our runs in TF32. In float32, torch's feature
-# form with EMP-SSL's and lightly's ε at B = 16 errs 0.3–4.5 % of the gradient's largest entry,
-# up to 3.8× the bound: exit 3 at d ≤ 2048 since the fourth stop, still REJECTED at 16 × 3072
-# (the bound alone; docs/losses.md, "Beyond the bound").
+# form with EMP-SSL's and lightly's ε at B = 16 errs 0.3–7.3 % of the gradient's largest entry:
+# up to 3.8× the bound until the fifth stop of 2026-12-03, when the bound took the LU's one-sided
+# error (docs/losses.md, "Beyond the bound"); since then 16 × 1024 and 16 × 2048 conclude and
+# 16 × 3072 says exit 3, none rejected.
 WIDE_CASES = [
     (loss, variant, [(16, 1024), (16, 2048), (16, 3072), (128, 4096), (512, 4096)])
     for loss, variant in [("coding-rate", "mcr2"), ("coding-rate", "emp-ssl"), ("coding-rate", "lightly"),

@@ -298,7 +298,12 @@ fn evaluate_in_form<T: Real>(
 /// (Cauchy–Schwarz twice). Then `δ(½ log det) = ½c·tr(A_f⁻¹E)` has standard deviation at most
 /// `½c‖R A_f⁻¹ R‖_F` and the gradient `c·Z A_f⁻¹` moves by `c²·W E A_f⁻¹` (`W = A_b⁻¹Z`), at most
 /// `c²‖W_i R‖·‖R A_f⁻¹ e_j‖` in entry `(i, j)`, with `R = diag(r)`.
-fn feature_form_rss(z: &DMatrix<f64>, ab_inv: &DMatrix<f64>, c: f64) -> (f64, DMatrix<f64>) {
+fn feature_form_rss(
+    z: &DMatrix<f64>,
+    ab_inv: &DMatrix<f64>,
+    w: &DMatrix<f64>,
+    c: f64,
+) -> (f64, DMatrix<f64>) {
     let (_, d) = z.shape();
     let r: Vec<f64> = (0..d)
         .map(|k| {
@@ -311,7 +316,7 @@ fn feature_form_rss(z: &DMatrix<f64>, ab_inv: &DMatrix<f64>, c: f64) -> (f64, DM
             2f64.powf(0.25) * q + z.column(k).norm()
         })
         .collect();
-    feature_form(z, &r, ab_inv, c, Mode::Rss)
+    feature_form(z, &r, ab_inv, w, c, Mode::Rss)
 }
 
 /// Accumulation magnitudes (Abs twins, per `√n·u`) of the feature form, propagated as
@@ -319,9 +324,14 @@ fn feature_form_rss(z: &DMatrix<f64>, ab_inv: &DMatrix<f64>, c: f64) -> (f64, DM
 /// as independent, each bounded by its absolute-value twin `(|Z|ᵀ|Z|)_kl ≤ ‖z_:k‖‖z_:l‖`
 /// (Cauchy–Schwarz), so `feature_form` applies with `r_k = ‖z_:k‖₂`; the final product
 /// `Z·A_f⁻¹` errs by at most `‖z_i:‖·‖A_f⁻¹e_j‖ ≤ ‖z_i:‖` per entry (`‖A_f⁻¹‖ ≤ 1`).
-fn feature_form_abs(z: &DMatrix<f64>, ab_inv: &DMatrix<f64>, c: f64) -> (f64, DMatrix<f64>) {
+fn feature_form_abs(
+    z: &DMatrix<f64>,
+    ab_inv: &DMatrix<f64>,
+    w: &DMatrix<f64>,
+    c: f64,
+) -> (f64, DMatrix<f64>) {
     let r: Vec<f64> = (0..z.ncols()).map(|k| z.column(k).norm()).collect();
-    feature_form(z, &r, ab_inv, c, Mode::Abs)
+    feature_form(z, &r, ab_inv, w, c, Mode::Abs)
 }
 
 /// The feature-form magnitudes for a perturbation of `A_f` bounded by `r_k r_l` in entry
@@ -331,6 +341,7 @@ fn feature_form(
     z: &DMatrix<f64>,
     r: &[f64],
     ab_inv: &DMatrix<f64>,
+    w: &DMatrix<f64>,
     c: f64,
     final_product: Mode,
 ) -> (f64, DMatrix<f64>) {
@@ -349,9 +360,8 @@ fn feature_form(
     let ag = ab_inv * &g;
     let fro2 = (&ag * &ag).trace(); // ‖YᵀA_b⁻¹Y‖²_F = tr((A_b⁻¹YYᵀ)²)
     let value = 0.5 * c * (r4 - 2.0 * c * diag + c * c * fro2).max(0.0).sqrt();
-    let w = ab_inv * z; // W = A_b⁻¹ Z
     let r2: Vec<f64> = r.iter().map(|x| x * x).collect();
-    let col = weighted_inverse_columns(z, &w, c, &r2);
+    let col = weighted_inverse_columns(z, w, c, &r2);
     let mut wr = w.clone();
     for (k, rk) in r.iter().enumerate() {
         wr.column_mut(k).scale_mut(*rk);
@@ -378,7 +388,7 @@ fn feature_form(
         // 512 × 2048, and the largest term of the coding rate's float32 bound there.
         Mode::Abs => {
             let zn: Vec<f64> = (0..z.nrows()).map(|i| z.row(i).norm()).collect();
-            let gw = (z * z.transpose()) * &w;
+            let gw = (z * z.transpose()) * w;
             let split: Vec<(f64, f64)> = (0..d)
                 .map(|j| {
                     let zaz = z.column(j).dot(&w.column(j));
@@ -443,13 +453,12 @@ fn weighted_inverse_columns(z: &DMatrix<f64>, w: &DMatrix<f64>, c: f64, s: &[f64
 /// Partial pivoting breaks the Cauchy–Schwarz step entry by entry (`|L||U|` up to 38×
 /// `√(a_ll a_mm)` at 16 × 2048), but in the sums that matter the exact `|L||U|` gave a model at
 /// most 2.9× this one (six shapes up to 16 × 1024), which `λ = 6` absorbs.
-fn lu_one_sided(z: &DMatrix<f64>, ab_inv: &DMatrix<f64>, c: f64) -> DMatrix<f64> {
+fn lu_one_sided(z: &DMatrix<f64>, w: &DMatrix<f64>, c: f64) -> DMatrix<f64> {
     let d = z.ncols();
-    let w = ab_inv * z;
     let a: Vec<f64> = (0..d)
         .map(|k| 1.0 + c * z.column(k).norm_squared())
         .collect();
-    let q = weighted_inverse_columns(z, &w, c, &a); // √q_k
+    let q = weighted_inverse_columns(z, w, c, &a); // √q_k
     let h: Vec<f64> = (0..z.nrows())
         .map(|i| {
             (0..d)
@@ -623,15 +632,16 @@ impl Loss for CodingRate {
             };
             if d > b {
                 // The official codes use the d × d feature form: bound it too.
+                let w_b = &ainv * z; // W = A_b⁻¹Z (m × d), shared by the feature-form terms
                 let (fv, mut fg) = if abs_mode {
-                    feature_form_abs(z, &ainv, c)
+                    feature_form_abs(z, &ainv, &w_b, c)
                 } else {
-                    feature_form_rss(z, &ainv, c)
+                    feature_form_rss(z, &ainv, &w_b, c)
                 };
                 // The official LU's one-sided error (every official code but SimDINO's):
                 // an accumulation error, so in the accumulation magnitudes only.
                 if abs_mode && spec.variant.name != "simdino" {
-                    fg += lu_one_sided(z, &ainv, c);
+                    fg += lu_one_sided(z, &w_b, c);
                 }
                 value = value.max(fv);
                 // Entry by entry, the larger of the two forms' bounds (the batch form's is

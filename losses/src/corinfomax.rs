@@ -135,9 +135,10 @@ pub struct Knobs {
     /// Weights of the **old** mean and covariance (`--la_mu`, `--la_R`); 0 for one batch.
     pub la_mu: f64,
     pub la_r: f64,
-    /// The log-determinants and inverses by LU with partial pivoting, as `torch.logdet` computes
-    /// them (the official code); by default by Cholesky.
-    pub lu: bool,
+    /// How the log-determinants and inverses are computed: by default Cholesky; the official
+    /// code's `torch.logdet` (LU with partial pivoting, differentiated as torch does) in the
+    /// official runs.
+    pub inverse_by: InverseBy,
 }
 
 /// One branch's running state: the previous mean (`1 × d`) and covariance (`d × d`).
@@ -205,16 +206,7 @@ pub fn float<T: Real>(
         }
         const MATRIX: &str = "CorInfoMax's covariance (1 − λ_R)ẐᵀẐ/B + λ_R·R_running + εI";
         const HINT: &str = "it is positive definite when ε > 0, 0 ≤ λ_R ≤ 1 and the running covariance is positive semi-definite; check eps, la_r and r1/r2";
-        let (half, ainv) = half_logdet_and_inverse_by(
-            if kn.lu {
-                InverseBy::Lu
-            } else {
-                InverseBy::Cholesky
-            },
-            r,
-            MATRIX,
-            HINT,
-        )?;
+        let (half, ainv) = half_logdet_and_inverse_by(kn.inverse_by, r, MATRIX, HINT)?;
         let ginv = ainv * (-(T::one() - la_r) / d_fac);
         let g_zh = mul(&zh, &ginv) * (two / div);
         let g = if kn.centred {
@@ -290,15 +282,16 @@ fn evaluate<T: Real>(
     mistake: Option<&str>,
     inputs: &[DMatrix<T>],
 ) -> Result<Out<T>, BatchError> {
-    evaluate_by(spec, mistake, inputs, false)
+    evaluate_by(spec, mistake, inputs, InverseBy::Cholesky)
 }
 
-/// [`evaluate`], the log-determinants by LU with `lu` (the official code's `torch.logdet`).
+/// [`evaluate`], the log-determinants and inverses as `inverse_by` computes them
+/// ([`InverseBy::Lu`]: the official code's `torch.logdet`).
 fn evaluate_by<T: Real>(
     spec: &LossSpec,
     mistake: Option<&str>,
     inputs: &[DMatrix<T>],
-    lu: bool,
+    inverse_by: InverseBy,
 ) -> Result<Out<T>, BatchError> {
     let is = |id: &str| mistake == Some(id);
     let running = spec.variant.name == "running";
@@ -311,7 +304,7 @@ fn evaluate_by<T: Real>(
         sign: if is("sign") { -1.0 } else { 1.0 },
         la_mu: if running { spec.p("la_mu") } else { 0.0 },
         la_r: if running { spec.p("la_r") } else { 0.0 },
-        lu,
+        inverse_by,
     };
     if running {
         let s1 = State {
@@ -420,7 +413,7 @@ impl Loss for CorInfoMax {
         spec: &LossSpec,
         inputs: &[DMatrix<f32>],
     ) -> Result<Out<f32>, BatchError> {
-        evaluate_by(spec, None, inputs, true)
+        evaluate_by(spec, None, inputs, InverseBy::Lu)
     }
 
     fn evaluate_hp(

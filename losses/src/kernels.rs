@@ -379,18 +379,49 @@ pub fn half_logdet_and_inverse<T: Real>(
     matrix: &'static str,
     hint: &'static str,
 ) -> Result<(T, DMatrix<T>), BatchError> {
+    spd_or_error(a, matrix, hint, spd_half_logdet_inverse)
+}
+
+/// `(½ log det A, A⁻¹)`, or `None` where the factorisation fails.
+type HalfLogdetInverse<T> = Option<(T, DMatrix<T>)>;
+
+/// `by(a)`, a Cholesky-based `(½ log det A, A⁻¹)`, or the error naming the matrix and whether an
+/// entry overflowed.
+fn spd_or_error<T: Real>(
+    a: DMatrix<T>,
+    matrix: &'static str,
+    hint: &'static str,
+    by: fn(DMatrix<T>) -> HalfLogdetInverse<T>,
+) -> Result<(T, DMatrix<T>), BatchError> {
     let n = a.nrows();
     let why = if a.iter().all(|x| x.is_finite()) {
         ""
     } else {
         ": an entry overflowed to a non-finite number"
     };
-    spd_half_logdet_inverse(a).ok_or(BatchError::NotPositiveDefinite {
+    by(a).ok_or(BatchError::NotPositiveDefinite {
         matrix,
         n,
         why,
         hint,
     })
+}
+
+/// `(½ log det A, G)` by Cholesky with `G` the inverse as torch's `cholesky_backward` reaches it
+/// through the log-diagonal and the Gram product's backward symmetrises it
+/// ([`InverseBy::CholeskyBackward`]): `LᵀX = ½I` solved from the left, `YL = X` from the right,
+/// `G = Y + Yᵀ`; `None` where `A` is not numerically positive definite.
+pub fn spd_half_logdet_backward_inverse<T: Real>(a: DMatrix<T>) -> Option<(T, DMatrix<T>)> {
+    let n = a.nrows();
+    let l = a.cholesky()?.l();
+    let half = l.diagonal().iter().fold(T::zero(), |s, x| s + x.ln());
+    let lt = l.transpose();
+    let x = lt.solve_upper_triangular(
+        &(DMatrix::<T>::identity(n, n) * nalgebra::convert::<f64, T>(0.5)),
+    )?;
+    // Y L = X  ⇔  Lᵀ Yᵀ = Xᵀ (row by row of Y).
+    let yt = lt.solve_upper_triangular(&x.transpose())?;
+    Some((half, &yt + yt.transpose()))
 }
 
 /// How the official codes' autograd reaches the inverse of a log-determinant's matrix (the
@@ -430,33 +461,7 @@ pub fn half_logdet_and_inverse_by<T: Real>(
             Ok((half, sym))
         }
         InverseBy::CholeskyBackward => {
-            let n = a.nrows();
-            let error = |why| BatchError::NotPositiveDefinite {
-                matrix,
-                n,
-                why,
-                hint,
-            };
-            let finite = a.iter().all(|x| x.is_finite());
-            let Some(ch) = a.cholesky() else {
-                return Err(error(if finite {
-                    ""
-                } else {
-                    ": an entry overflowed to a non-finite number"
-                }));
-            };
-            let l = ch.l();
-            let half = l.diagonal().iter().fold(T::zero(), |s, x| s + x.ln());
-            let lt = l.transpose();
-            let half_i = DMatrix::<T>::identity(n, n) * nalgebra::convert::<f64, T>(0.5);
-            let x = lt
-                .solve_upper_triangular(&half_i)
-                .ok_or_else(|| error(": a zero pivot in its Cholesky factor"))?;
-            // Y L = X  ⇔  Lᵀ Yᵀ = Xᵀ (row by row of Y).
-            let yt = lt
-                .solve_upper_triangular(&x.transpose())
-                .ok_or_else(|| error(": a zero pivot in its Cholesky factor"))?;
-            Ok((half, &yt + yt.transpose()))
+            spd_or_error(a, matrix, hint, spd_half_logdet_backward_inverse)
         }
     }
 }
