@@ -439,7 +439,30 @@ fn check(a: &CheckArgs) -> Result<ExitCode> {
         value,
         grads: files.grads,
     };
-    let report = checker::check(&spec, &files.inputs, &user, &opts)?;
+    // The estimate's runs are the long part of a large check (a minute at the coding rate's
+    // 512 × 8192): a bar on stderr while they run (hidden when stderr is not a terminal).
+    let bar = ProgressBar::hidden();
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:30} estimating the tolerance at your inputs: run {pos}/{len}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    let shown = bar.clone();
+    let opts = checker::Options {
+        progress: checker::Progress(Some(std::sync::Arc::new(move |done, total| {
+            if done == 0 {
+                shown.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                shown.set_length(total as u64);
+            }
+            shown.set_position(done as u64);
+        }))),
+        ..opts
+    };
+    let report = checker::check(&spec, &files.inputs, &user, &opts);
+    bar.finish_and_clear();
+    let report = report?;
     out!("{}", report.render());
     if let Some(path) = &a.json {
         sslproof_losses::npy::write_atomic(

@@ -49,17 +49,15 @@ CASES = [
     ("uniformity", "official", [(64, 32), (8, 24), (128, 16)]),
     ("uniformity", "lightly", [(64, 32), (8, 24)]),
 ]
-# The coding rate with d ≫ B (`--wide`; minutes: torch's feature form costs d³): beyond the
-# feature form's limit (coding_rate::FEATURE_FORM_MAX_D = 2048), where the estimate does not run
-# the official d × d feature form and keeps the bound, and at d/B = 64 and 128 below it.
-# Estimating from our B × B runs alone beyond the limit was tried (2026-12-03, fourth stop) and
-# refuted: torch's feature form erred up to 1886× our runs in TF32. In float32, torch's feature
-# form with EMP-SSL's and lightly's ε at B = 16 errs 0.3–7.3 % of the gradient's largest entry:
-# up to 3.8× the bound until the fifth stop of 2026-12-03, when the bound took the LU's one-sided
-# error (docs/losses.md, "Beyond the bound"); since then 16 × 1024 and 16 × 2048 conclude and
-# 16 × 3072 says exit 3, none rejected.
+# The coding rate with d ≫ B (`--wide`; minutes: the feature form costs d³, in torch and in our
+# runs): up to the feature form's limit (coding_rate::FEATURE_FORM_MAX_D = 8192 since the sixth
+# stop of 2026-12-03, when the blocked LU of `dense` made it affordable; 2048 before), where the
+# estimate's runs take the official d × d feature form. Estimating from our B × B runs alone
+# beyond the limit was tried (2026-12-03, fourth stop) and refuted: torch's feature form erred
+# up to 1886× our runs in TF32. In float32, torch's feature form with EMP-SSL's and lightly's ε
+# at B = 16 errs 0.3–7.3 % of the gradient's largest entry (docs/losses.md, "Beyond the bound").
 WIDE_CASES = [
-    (loss, variant, [(16, 1024), (16, 2048), (16, 3072), (128, 4096), (512, 4096)])
+    (loss, variant, [(16, 1024), (16, 2048), (16, 3072), (128, 4096), (512, 4096), (64, 8192), (512, 8192)])
     for loss, variant in [("coding-rate", "mcr2"), ("coding-rate", "emp-ssl"), ("coding-rate", "lightly"),
                           ("coding-rate", "simdino")]
 ]
@@ -125,7 +123,7 @@ def main():
     ap.add_argument("--tolerance", default="estimate", choices=["estimate", "bound"],
                     help="check's tolerance (default estimate; bound: to count the exit 3s the bound alone gives)")
     ap.add_argument("--wide", action="store_true",
-                    help="the coding rate at d > 2048 > B instead (the feature form not run by the estimate; slow)")
+                    help="the coding rate with d ≫ B instead, d up to 8192 (the official d × d feature form; slow)")
     args = ap.parse_args()
     rows, bound, untrusted, failed = [], collections.Counter(), [], collections.Counter()
     for loss, variant, shapes in (WIDE_CASES if args.wide else CASES):

@@ -55,7 +55,7 @@ fn main() {
                         println!("{} {} {b}x{d} {seed} | untrustworthy", loss.name(), v.name);
                         continue;
                     }
-                    match estimate::measure(&spec, &xs, &r, &tol) {
+                    match estimate::measure(&spec, &xs, &r, &tol, &Default::default()) {
                         Ok(m) => {
                             let runs = m.per_run;
                             let first: Vec<f64> = runs.iter().map(|q| q[0]).collect();

@@ -87,7 +87,7 @@ fn main() {
         };
         let bound = rounding::tolerance(&r.scale, &r.out64, prec);
         let ng = r.out.grads.len();
-        let runs = match estimate::measure(&spec, &uf.inputs, &r, &bound) {
+        let runs = match estimate::measure(&spec, &uf.inputs, &r, &bound, &Default::default()) {
             Ok(m) => m,
             Err(e) => {
                 println!(

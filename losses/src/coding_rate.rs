@@ -243,7 +243,7 @@ static MISTAKES: &[Mistake] = &[
 
 /// The largest `d` at which the float32 estimate runs the `d × d` feature form (`d³ ≈ 8.6·10⁹`
 /// multiply-adds for its Cholesky factor and inverse: seconds; at d = 8192, minutes).
-pub const FEATURE_FORM_MAX_D: usize = 2048;
+pub const FEATURE_FORM_MAX_D: usize = 8192;
 
 /// The coding rate in the spec's convention, or with a mistake planted, in `T`.
 fn evaluate<T: Real>(
@@ -562,7 +562,11 @@ impl Loss for CodingRate {
     }
 
     fn scratch(&self) -> crate::loss::Scratch {
-        crate::loss::Scratch { dd: 8, nn: 8 }
+        crate::loss::Scratch {
+            dd: 8,
+            nn: 8,
+            hp_min_side: true,
+        }
     }
 
     fn hp_work(&self, _spec: &LossSpec, b: usize, d: usize, _n: usize) -> f64 {

@@ -438,7 +438,11 @@ impl Loss for CorInfoMax {
     }
 
     fn scratch(&self) -> crate::loss::Scratch {
-        crate::loss::Scratch { dd: 16, nn: 0 }
+        crate::loss::Scratch {
+            dd: 16,
+            nn: 0,
+            hp_min_side: false,
+        }
     }
 
     fn hp_work(&self, _spec: &LossSpec, b: usize, d: usize, _n: usize) -> f64 {

@@ -82,7 +82,7 @@
 use nalgebra::DMatrix;
 
 use crate::batch::BatchError;
-use crate::checker::{GradTol, Reference, grad_tols};
+use crate::checker::{GradTol, Progress, Reference, grad_tols};
 use crate::float::Out;
 use crate::kernels::{Products, Rounding, reduced};
 use crate::loss::OfficialAlgorithm;
@@ -406,6 +406,7 @@ pub fn measure(
     inputs: &[DMatrix<f64>],
     r: &Reference,
     tol: &Tolerance,
+    progress: &Progress,
 ) -> Result<Runs, String> {
     let ng = r.out.grads.len();
     let names = spec.input_names(inputs.len());
@@ -438,6 +439,7 @@ pub fn measure(
         .map(|g| DMatrix::zeros(g.nrows(), g.ncols()))
         .collect();
     let mut rng = sslproof::hp::sample::Sampler::new(SEED, 53);
+    progress.tell(0, n_runs);
     for run in 0..n_runs {
         let order = if run == 0 {
             Order::identity(b, d)
@@ -508,6 +510,7 @@ pub fn measure(
             }
         }
         per_run.push(rho);
+        progress.tell(run + 1, n_runs);
     }
     Ok(Runs {
         per_run,
@@ -624,6 +627,7 @@ pub fn apply(
     r: &Reference,
     bound: Tolerance,
     mode: TolMode,
+    progress: &Progress,
 ) -> (Tolerance, Source) {
     let why = if mode == TolMode::Bound {
         Some("the bound was asked for (--tolerance bound)".to_string())
@@ -643,7 +647,7 @@ pub fn apply(
     if let Some(why) = why {
         return (bound, Source::Bound { why });
     }
-    let runs_ = match measure(spec, inputs, r, &bound) {
+    let runs_ = match measure(spec, inputs, r, &bound, progress) {
         Ok(m) => m,
         Err(why) => return (bound, Source::Bound { why }),
     };

@@ -10,6 +10,7 @@ use std::cell::Cell;
 use nalgebra::DMatrix;
 
 use crate::batch::BatchError;
+use crate::dense;
 use crate::float::Real;
 
 /// Matrix products in reduced precision, emulated in float32 (see [`reduced`]).
@@ -325,8 +326,7 @@ fn lower_inverse<T: Real>(l: &DMatrix<T>) -> DMatrix<T> {
 /// `(½ log det A, A⁻¹)` of a symmetric positive definite `A`, or `None` if Cholesky fails:
 /// `A⁻¹ = L⁻ᵀL⁻¹`.
 pub fn spd_half_logdet_inverse<T: Real>(a: DMatrix<T>) -> Option<(T, DMatrix<T>)> {
-    let ch = a.cholesky()?;
-    let l = ch.l();
+    let l = dense::cholesky(a)?;
     let half = l.diagonal().iter().fold(T::zero(), |s, x| s + x.ln());
     let li = lower_inverse(&l);
     Some((half, plain_mul_tn(&li, &li)))
@@ -336,13 +336,12 @@ pub fn spd_half_logdet_inverse<T: Real>(a: DMatrix<T>) -> Option<(T, DMatrix<T>)
 /// them (LAPACK `getrf`, the inverse from the factors), or `None` where `det A ≤ 0` or a pivot
 /// is not finite and non-zero.
 pub fn lu_half_logdet_inverse<T: Real>(a: DMatrix<T>) -> Option<(T, DMatrix<T>)> {
-    let n = a.nrows();
-    let lu = a.lu();
-    let u = lu.u();
+    let mut lu = a;
+    let ipiv = dense::lu_in_place(&mut lu)?;
     let mut log = T::zero();
-    let mut negative = lu.p().determinant::<T>() < T::zero();
-    for i in 0..n {
-        let x = u[(i, i)];
+    let mut negative = ipiv.iter().enumerate().filter(|&(j, &p)| p != j).count() % 2 == 1;
+    for i in 0..lu.nrows() {
+        let x = lu[(i, i)];
         if !x.is_finite() || x == T::zero() {
             return None;
         }
@@ -352,7 +351,10 @@ pub fn lu_half_logdet_inverse<T: Real>(a: DMatrix<T>) -> Option<(T, DMatrix<T>)>
     if negative {
         return None;
     }
-    let inv = lu.try_inverse()?;
+    let inv = dense::lu_inverse(&lu, &ipiv);
+    if !inv.iter().all(|x| x.is_finite()) {
+        return None;
+    }
     Some((log * nalgebra::convert::<f64, T>(0.5), inv))
 }
 
@@ -413,14 +415,17 @@ fn spd_or_error<T: Real>(
 /// `G = Y + Yᵀ`; `None` where `A` is not numerically positive definite.
 pub fn spd_half_logdet_backward_inverse<T: Real>(a: DMatrix<T>) -> Option<(T, DMatrix<T>)> {
     let n = a.nrows();
-    let l = a.cholesky()?.l();
+    let l = dense::cholesky(a)?;
     let half = l.diagonal().iter().fold(T::zero(), |s, x| s + x.ln());
     let lt = l.transpose();
-    let x = lt.solve_upper_triangular(
-        &(DMatrix::<T>::identity(n, n) * nalgebra::convert::<f64, T>(0.5)),
-    )?;
+    let mut x = DMatrix::<T>::identity(n, n) * nalgebra::convert::<f64, T>(0.5);
+    dense::triangular_solve(&lt, &mut x, false, false);
     // Y L = X  ⇔  Lᵀ Yᵀ = Xᵀ (row by row of Y).
-    let yt = lt.solve_upper_triangular(&x.transpose())?;
+    let mut yt = x.transpose();
+    dense::triangular_solve(&lt, &mut yt, false, false);
+    if !yt.iter().all(|x| x.is_finite()) {
+        return None;
+    }
     Some((half, &yt + yt.transpose()))
 }
 

@@ -14,6 +14,7 @@
 #![allow(clippy::needless_range_loop)]
 
 pub mod batch;
+pub mod dense;
 pub mod float;
 pub mod kernels;
 pub mod loss;

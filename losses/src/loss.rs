@@ -85,6 +85,11 @@ pub struct Scratch {
     pub dd: u32,
     /// `N × N` matrices, `N` the rows of all views together (similarities, distances, Gram).
     pub nn: u32,
+    /// The MPFR reference holds its `dd + nn` scratch matrices as `min(N, d)` squared only (the
+    /// coding rate: its batch or its feature form, whichever is smaller); the `d × d` and
+    /// `N × N` ones are then float matrices (the f64 evaluations, the official codes' float32
+    /// feature form). Otherwise the reference holds the same matrices as the float forms.
+    pub hp_min_side: bool,
 }
 
 /// How the official codes compute a loss, against our float form ([`Loss::official_algorithm`]).
@@ -139,7 +144,11 @@ pub trait Loss: Sync {
     /// is allocated ([`crate::registry::LossSpec::working_set`]). Default: covariance-type losses
     /// (d × d products and their inverses).
     fn scratch(&self) -> Scratch {
-        Scratch { dd: 8, nn: 0 }
+        Scratch {
+            dd: 8,
+            nn: 0,
+            hp_min_side: false,
+        }
     }
 
     /// The inputs that are covariance matrices (a running state): they must be symmetric and

@@ -411,7 +411,11 @@ impl Loss for NtXent {
         // Ten N × N matrices: the rounding magnitudes hold at most about six at once (the logits
         // and both softmaxes, σ², and two in the weights' terms); measured peak 694 MiB at
         // 2 × 2048 × 64 against 1296 MiB estimated (docs/losses.md, "Memory").
-        crate::loss::Scratch { dd: 0, nn: 10 }
+        crate::loss::Scratch {
+            dd: 0,
+            nn: 10,
+            hp_min_side: false,
+        }
     }
 
     fn hp_work(&self, _spec: &LossSpec, b: usize, d: usize, n: usize) -> f64 {

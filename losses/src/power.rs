@@ -157,7 +157,7 @@ pub fn measure(
     };
     let r = checker::reference(spec, inputs, &opts)?;
     let bound = rounding::tolerance(&r.scale, &r.out64, precision);
-    let (tol, source) = estimate::apply(spec, inputs, &r, bound, mode);
+    let (tol, source) = estimate::apply(spec, inputs, &r, bound, mode, &opts.progress);
     let names = spec.input_names(inputs.len());
     let (user, f32_failed) = match correct(spec, inputs, precision) {
         Ok(u) => (u, None),

@@ -347,13 +347,13 @@ impl LossSpec {
             .map(|r| r.map_err(SpecError::from))
     }
 
-    /// Work of the MPFR reference in multiply-adds.
     /// Bytes the check of a `B × d` batch with `n_inputs` inputs holds at once, an upper estimate:
     /// eight `B × d` matrices per input (inputs, the user's and the reference's gradients, the
     /// diagnosis's one variant at a time, magnitudes) plus the loss's scratch matrices
     /// ([`Loss::scratch`]), 8 bytes an element in f64, and as much again at `32 + 8⌈prec/64⌉`
     /// bytes an element when the reference is MPFR at `hp_prec` bits (an MPFR number is a
-    /// 32-byte header and its limbs); plus four f64 `B × d` matrices per input for the per-entry
+    /// 32-byte header and its limbs; the scratch at `min(N, d)` squared only where the loss's
+    /// reference works on the smaller side, [`crate::loss::Scratch::hp_min_side`]); plus four f64 `B × d` matrices per input for the per-entry
     /// tolerances. Calibrated against the peak resident memory of `check` at
     /// one large size per loss (docs/losses.md, "Memory"). Checked arithmetic: `None` past
     /// `u128`.
@@ -371,13 +371,27 @@ impl LossSpec {
         let dd = d.checked_mul(d)?.checked_mul(u128::from(s.dd))?;
         let nn = rows.checked_mul(rows)?.checked_mul(u128::from(s.nn))?;
         let elements = inputs.checked_add(dd)?.checked_add(nn)?;
-        let per = 8 + hp_prec.map_or(0, |p| 32 + 8 * u128::from(p.div_ceil(64)));
+        // The MPFR reference's elements: the same, or its scratch at the smaller side only.
+        let hp_elements = if s.hp_min_side {
+            let side = rows.min(d);
+            let square = side.checked_mul(side)?;
+            square
+                .checked_mul(u128::from(s.dd + s.nn))?
+                .checked_add(inputs)?
+        } else {
+            elements
+        };
+        let hp_bytes = hp_prec.map_or(0, |p| 32 + 8 * u128::from(p.div_ceil(64)));
         // The per-entry tolerances, in f64 whatever the reference: the accumulation and operand
         // magnitudes, the tolerance and the comparison's copy, one `B × d` matrix each per input.
         let per_entry = rows.checked_mul(d)?.checked_mul(4 * 8)?;
-        elements.checked_mul(per)?.checked_add(per_entry)
+        elements
+            .checked_mul(8)?
+            .checked_add(hp_elements.checked_mul(hp_bytes)?)?
+            .checked_add(per_entry)
     }
 
+    /// Work of the MPFR reference in multiply-adds.
     pub fn hp_work(&self, b: usize, d: usize, n_inputs: usize) -> f64 {
         self.loss.hp_work(self, b, d, n_inputs)
     }

@@ -206,7 +206,11 @@ impl Loss for SimSiam {
     }
 
     fn scratch(&self) -> crate::loss::Scratch {
-        crate::loss::Scratch { dd: 0, nn: 0 }
+        crate::loss::Scratch {
+            dd: 0,
+            nn: 0,
+            hp_min_side: false,
+        }
     }
 
     fn hp_work(&self, _spec: &LossSpec, b: usize, d: usize, _n: usize) -> f64 {

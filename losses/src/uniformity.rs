@@ -217,7 +217,11 @@ impl Loss for Uniformity {
     }
 
     fn scratch(&self) -> crate::loss::Scratch {
-        crate::loss::Scratch { dd: 0, nn: 64 }
+        crate::loss::Scratch {
+            dd: 0,
+            nn: 64,
+            hp_min_side: false,
+        }
     }
 
     fn hp_work(&self, _spec: &LossSpec, b: usize, d: usize, _n: usize) -> f64 {

@@ -391,6 +391,28 @@ fn the_stated_tolerance_is_the_documented_sum() {
     }
 }
 
+/// The coding rate's MPFR reference works on the smaller of its batch and feature forms: its
+/// working set charges the `d × d` scratch in float only. Charged in MPFR too, 64 × 4096 needed
+/// 9.2 GiB and was refused under the default 8 GiB, while `check` peaked at 252 MiB there
+/// (`/usr/bin/time -f %M`, docs/losses.md, "Memory"); at 512 × 8192 it peaked at 921 MiB.
+#[test]
+fn the_coding_rates_reference_is_charged_at_its_smaller_side() {
+    let spec = LossSpec::named("coding-rate", Some("mcr2"), &[]).unwrap();
+    let o = Options::default();
+    for (b, d, peak_mib) in [(64usize, 4096usize, 252.0), (512, 8192, 921.0)] {
+        let need = checker::working_set(&spec, b, d, 1, &o).unwrap() as f64;
+        let mib = need / (1u64 << 20) as f64;
+        assert!(mib > 1.5 * peak_mib, "{b}x{d}: {mib} MiB");
+        assert!(need < o.max_memory as f64, "{b}x{d}: {mib} MiB");
+    }
+    assert!(spec.hp_work(64, 4096, 1) <= o.hp_max_work);
+    // Where the reference is MPFR, its scratch is the 64 × 64 batch form's, not 4096².
+    let f64_only = spec.working_set(64, 4096, 1, None).unwrap();
+    let mpfr = spec.working_set(64, 4096, 1, Some(256)).unwrap();
+    let hp_bytes = 32 + 8 * 4;
+    assert_eq!(mpfr - f64_only, (64 * 4096 * 8 + 16 * 64 * 64) * hp_bytes);
+}
+
 /// The limits are inclusive: a job whose MPFR work is exactly `hp_max_work` gets MPFR, and one
 /// whose working set is exactly `max_memory` runs; one byte less is refused.
 #[test]

@@ -7,7 +7,8 @@ mod common;
 use common::{all_specs, f32_user};
 
 use nalgebra::DMatrix;
-use sslproof_losses::checker::{self, Conclusion, Options, UserNumbers};
+use sslproof_losses::checker::{self, Conclusion, Options, Progress, UserNumbers};
+use sslproof_losses::coding_rate::FEATURE_FORM_MAX_D;
 use sslproof_losses::estimate::{self, FLOOR, Order, Source, TolMode};
 use sslproof_losses::golden::{self, Case};
 use sslproof_losses::kernels::{self, Products, Rounding};
@@ -138,12 +139,16 @@ fn the_official_feature_form_is_a_correct_float32_coding_rate() {
             s.variant.name
         );
     }
-    // Beyond d = 2048 the feature form is not run, in any precision: our B × B runs do not
+    // Beyond d = 8192 the feature form is not run, in any precision: our B × B runs do not
     // stand for it (in TF32, torch's feature form erred up to 1886× our runs at 16 × 3072;
     // docs/validation/cpu.txt, fourth stop of 2026-12-03), so the bound stays.
     for p in [Precision::F32, Precision::Tf32, Precision::Bf16] {
         assert!(matches!(
             loss.official_algorithm(&spec, 4, 4096, p),
+            OfficialAlgorithm::Other(_)
+        ));
+        assert!(matches!(
+            loss.official_algorithm(&spec, 4, FEATURE_FORM_MAX_D + 1, p),
             OfficialAlgorithm::NotRun(_)
         ));
     }
@@ -279,16 +284,14 @@ fn the_estimate_lies_between_its_floor_and_the_bound_where_products_are_emulated
     }
 }
 
-/// Where the official algorithm is not run — the coding rate's feature form at d > 2048 with
+/// Where the official algorithm is not run — the coding rate's feature form at d > 8192 with
 /// d > B (too costly) — the estimate does not pretend: the bound stands, and the report says why.
-/// The bound still rejects a wrong gradient there (×1.5), without any hint. (At 4 × 2100, this
-/// test's shape until the official LU's one-sided error entered the bound, the bound now reaches
-/// half the gradient: torch's official float32 feature form erred 1.6 % of the largest entry at
-/// MCR²'s 4 × 2048.)
+/// The bound still rejects a wrong gradient there (×1.5), without any hint. (Until the blocked LU
+/// of `dense` made the feature form affordable up to d = 8192, this test ran at 64 × 2100.)
 #[test]
 fn an_official_algorithm_not_run_keeps_the_bound() {
     let spec = LossSpec::named("coding-rate", None, &[]).unwrap();
-    let xs = inputs(&spec, 64, 2100, 1, None);
+    let xs = inputs(&spec, 64, FEATURE_FORM_MAX_D + 8, 1, None);
     let o = opts(Precision::F32, TolMode::Estimate);
     let mut user = f32_user(&spec, None, &xs);
     let r = checker::check(&spec, &xs, &user, &o).unwrap();
@@ -695,7 +698,7 @@ fn each_entry_takes_the_error_of_its_row_and_column_in_reduced_precision() {
     // largest absolute error in its row or column and the largest error / bound there times its
     // bound, within [floor, 1]× its bound, plus the reference's own error. An error 1 % inside
     // it passes, 1 % outside is rejected — at the largest entry and at two others.
-    let runs = estimate::measure(&spec, &xs, &r, &bound).unwrap();
+    let runs = estimate::measure(&spec, &xs, &r, &bound, &Progress::default()).unwrap();
     let err = &runs.max_error[0];
     let tg = checker::grad_tols(&bound, &r, 1);
     let floor = estimate::floor(gmax, bound.grads[0]);
@@ -745,9 +748,7 @@ fn each_entry_takes_the_error_of_its_row_and_column_in_reduced_precision() {
 /// Before that term entered the bound, torch's correct float32 gradient erred 2.0× the bound at
 /// this input and ours likewise, and the bound alone rejected it (exit 1; with the term removed
 /// this test fails so). Now the bound holds those numbers at 0.1 of it, the estimate's runs stay
-/// within it, and both conclude. At 16 × 3072 (feature form not run), where torch erred
-/// 4.5 % of the largest entry, the bound reaches half the gradient: no conclusion, not a
-/// rejection. (`docs/losses.md`, "Beyond the bound".)
+/// within it, and both conclude. (`docs/losses.md`, "Beyond the bound".)
 #[test]
 fn the_bound_covers_the_official_lus_one_sided_error() {
     let loss = registry::find("coding-rate").unwrap();
@@ -768,19 +769,29 @@ fn the_bound_covers_the_official_lus_one_sided_error() {
         panic!("{}", r.render())
     };
     assert!(e.ratios[0] < 1.0, "{:?}", e.ratios);
+    // At 16 × 3072 the bound reaches half the gradient (torch erred 4.5 % of the largest entry
+    // there): the bound alone concludes nothing, and the estimate, its runs in the official
+    // algorithm since the blocked LU made d ≤ 8192 affordable, does.
     let xs = inputs(&spec, 16, 3072, 0, None);
-    let r = checker::check(
-        &spec,
-        &xs,
-        &f32_user(&spec, None, &xs),
-        &opts(Precision::F32, TolMode::Estimate),
-    )
-    .unwrap();
-    assert_eq!(r.outcome, Conclusion::Untrustworthy, "{}", r.render());
+    let xs32: Vec<DMatrix<f32>> = xs.iter().map(|m| m.map(|x| x as f32)).collect();
+    let theirs = loss.evaluate_f32_official(&spec, &xs32).unwrap();
+    let user = UserNumbers {
+        value: f64::from(theirs.value),
+        grads: Some(vec![theirs.grads[0].map(f64::from)]),
+    };
+    let b = checker::check(&spec, &xs, &user, &opts(Precision::F32, TolMode::Bound)).unwrap();
+    assert_eq!(b.outcome, Conclusion::Untrustworthy, "{}", b.render());
     assert!(
-        r.untrustworthy
+        b.untrustworthy
             .as_deref()
             .is_some_and(|w| w.contains("the rounding error bound at that entry")),
+        "{}",
+        b.render()
+    );
+    let r = checker::check(&spec, &xs, &user, &opts(Precision::F32, TolMode::Estimate)).unwrap();
+    assert_eq!(r.outcome, Conclusion::Agrees, "{}", r.render());
+    assert!(
+        matches!(&r.tolerance_source, Source::Estimate(_)),
         "{}",
         r.render()
     );
@@ -808,7 +819,14 @@ fn a_bound_that_our_own_runs_exceed_concludes_nothing() {
         for e in bound.entries.iter_mut().flatten() {
             *e *= shrink;
         }
-        let (tol, src) = estimate::apply(&spec, &xs, &r, bound, TolMode::Estimate);
+        let (tol, src) = estimate::apply(
+            &spec,
+            &xs,
+            &r,
+            bound,
+            TolMode::Estimate,
+            &Progress::default(),
+        );
         let Source::Estimate(e) = &src else {
             panic!("{src:?}")
         };
