@@ -742,6 +742,17 @@ fn each_entry_takes_the_error_of_its_row_and_column_in_reduced_precision() {
     assert!(e.line_scales.iter().all(Option::is_none));
 }
 
+/// The official codes' algorithm in float32 at `xs` (rounded to float32) as the user's numbers:
+/// what torch computes, up to the order of its sums.
+fn official_f32_user(spec: &LossSpec, xs: &[DMatrix<f64>]) -> UserNumbers {
+    let xs32: Vec<DMatrix<f32>> = xs.iter().map(|m| m.map(|x| x as f32)).collect();
+    let theirs = spec.loss.evaluate_f32_official(spec, &xs32).unwrap();
+    UserNumbers {
+        value: f64::from(theirs.value),
+        grads: Some(theirs.grads.iter().map(|g| g.map(f64::from)).collect()),
+    }
+}
+
 /// The coding rate's official feature form with d ≫ B and EMP-SSL's ε (16 × 1024: α = d/(Bε²) =
 /// 1600) takes its gradient through the LU inverse symmetrised (torch.logdet's backward), and the
 /// LU's error on one side of that inverse reaches the gradient (`coding_rate::lu_one_sided`).
@@ -754,12 +765,7 @@ fn the_bound_covers_the_official_lus_one_sided_error() {
     let loss = registry::find("coding-rate").unwrap();
     let spec = LossSpec::new(loss, Some("emp-ssl"), &[]).unwrap();
     let xs = inputs(&spec, 16, 1024, 0, None);
-    let xs32: Vec<DMatrix<f32>> = xs.iter().map(|m| m.map(|x| x as f32)).collect();
-    let theirs = loss.evaluate_f32_official(&spec, &xs32).unwrap();
-    let user = UserNumbers {
-        value: f64::from(theirs.value),
-        grads: Some(vec![theirs.grads[0].map(f64::from)]),
-    };
+    let user = official_f32_user(&spec, &xs);
     let b = checker::check(&spec, &xs, &user, &opts(Precision::F32, TolMode::Bound)).unwrap();
     assert_eq!(b.outcome, Conclusion::Agrees, "{}", b.render());
     assert!(b.grads[0].max_ratio < 0.25, "{}", b.render());
@@ -773,12 +779,7 @@ fn the_bound_covers_the_official_lus_one_sided_error() {
     // there): the bound alone concludes nothing, and the estimate, its runs in the official
     // algorithm since the blocked LU made d ≤ 8192 affordable, does.
     let xs = inputs(&spec, 16, 3072, 0, None);
-    let xs32: Vec<DMatrix<f32>> = xs.iter().map(|m| m.map(|x| x as f32)).collect();
-    let theirs = loss.evaluate_f32_official(&spec, &xs32).unwrap();
-    let user = UserNumbers {
-        value: f64::from(theirs.value),
-        grads: Some(vec![theirs.grads[0].map(f64::from)]),
-    };
+    let user = official_f32_user(&spec, &xs);
     let b = checker::check(&spec, &xs, &user, &opts(Precision::F32, TolMode::Bound)).unwrap();
     assert_eq!(b.outcome, Conclusion::Untrustworthy, "{}", b.render());
     assert!(
