@@ -74,7 +74,7 @@ pub fn lu_in_place<T: Real>(a: &mut DMatrix<T>) -> Option<Vec<usize>> {
             // U12 = L11⁻¹A12 (unit lower), then A22 -= L21·U12.
             let l11 = a.view((j0, j0), (jb, jb)).clone_owned();
             let mut u12 = a.view((j0, j0 + jb), (jb, rest)).clone_owned();
-            unit_lower_solve_small(&l11, &mut u12);
+            triangular_solve_small(&l11, &mut u12, true, true);
             a.view_mut((j0, j0 + jb), (jb, rest)).copy_from(&u12);
             let l21 = a.view((j0 + jb, j0), (rest, jb)).clone_owned();
             a.view_mut((j0 + jb, j0 + jb), (rest, rest))
@@ -83,21 +83,6 @@ pub fn lu_in_place<T: Real>(a: &mut DMatrix<T>) -> Option<Vec<usize>> {
         j0 += jb;
     }
     Some(ipiv)
-}
-
-/// `X ← L⁻¹X` for a small unit lower-triangular `L` (forward substitution, column by column).
-fn unit_lower_solve_small<T: Real>(l: &DMatrix<T>, x: &mut DMatrix<T>) {
-    let m = l.nrows();
-    for mut col in x.column_iter_mut() {
-        for r in 0..m {
-            let v = col[r];
-            if v != T::zero() {
-                for s in r + 1..m {
-                    col[s] -= l[(s, r)] * v;
-                }
-            }
-        }
-    }
 }
 
 /// `X ← T⁻¹X` for a small triangular `T` (`lower`, with a unit diagonal or not), column by
